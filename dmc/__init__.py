@@ -1,0 +1,37 @@
+"""dmc: efficient deep matrix completion.
+
+Fill in the missing entries of a partially observed matrix with a deep linear
+factorization trained by gradient descent, compressed to the 2r̂-dimensional
+subspace where learning happens.
+
+>>> import dmc
+>>> problem = dmc.make_problem((40, 30), 2, fraction=0.6, random_state=0)
+>>> result = dmc.complete(problem.observations, rank=2, random_state=0)
+>>> result.to_dense().shape
+(40, 30)
+"""
+
+from .api import METHODS, CompletionResult, complete
+from .exceptions import ConvergenceWarning, DivergenceError, ProblemTooLargeError
+from .metrics import recovery_error, rmse
+from .observations import Observations
+from .synthetic import LowRankMatrix, Problem, low_rank_matrix, make_problem, sample_entries
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "METHODS",
+    "CompletionResult",
+    "ConvergenceWarning",
+    "DivergenceError",
+    "LowRankMatrix",
+    "Observations",
+    "Problem",
+    "ProblemTooLargeError",
+    "complete",
+    "low_rank_matrix",
+    "make_problem",
+    "recovery_error",
+    "rmse",
+    "sample_entries",
+]

@@ -1,0 +1,134 @@
+"""Argument checks shared by every public entry point.
+
+Every message has the same form: the parameter's name, what was expected and
+what was received, e.g. ``The 'rank' parameter must be an int in [1, 50].
+Got 0 instead.``
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+
+
+def _fail(name: str, expected: str, got, exc=ValueError):
+    raise exc(f"The {name!r} parameter must be {expected}. Got {got!r} instead.")
+
+
+def check_int(value, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int in ``[low, high]`` or raise naming ``name``."""
+    if low is not None and high is not None and low > high:
+        raise ValueError(
+            f"The {name!r} parameter has no valid value: it must lie in "
+            f"[{low}, {high}], which is empty for this problem."
+        )
+    expected = "an int" + _interval(low, high)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        _fail(name, expected, value, TypeError)
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        _fail(name, expected, value)
+    return value
+
+
+def check_float(
+    value,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+) -> float:
+    """Return ``value`` as a finite float in the given range or raise naming ``name``."""
+    left = "(" if low_open else "["
+    expected = "a finite real number"
+    if low is not None or high is not None:
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        expected += f" in {left}{lo}, {hi}]"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        _fail(name, expected, value, TypeError)
+    value = float(value)
+    if not np.isfinite(value):
+        _fail(name, expected, value)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    if too_low or (high is not None and value > high):
+        _fail(name, expected, value)
+    return value
+
+
+def check_choice(value, name: str, choices) -> str:
+    if not isinstance(value, str) or value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        _fail(name, f"one of {options}", value, ValueError if isinstance(value, str) else TypeError)
+    return value
+
+
+def _interval(low, high) -> str:
+    if low is None and high is None:
+        return ""
+    lo = "-inf" if low is None else str(low)
+    hi = "inf" if high is None else str(high)
+    return f" in [{lo}, {hi}]"
+
+
+_DTYPES = {
+    "float64": torch.float64,
+    "float32": torch.float32,
+    "double": torch.float64,
+    "float": torch.float32,
+}
+
+
+def resolve_dtype(dtype) -> torch.dtype:
+    """Map 'float64', np.float32, torch.float32, ... to a torch floating dtype."""
+    if isinstance(dtype, torch.dtype) and dtype in (torch.float32, torch.float64):
+        return dtype
+    if isinstance(dtype, str) and dtype in _DTYPES:
+        return _DTYPES[dtype]
+    try:
+        np_dtype = np.dtype(dtype) if not isinstance(dtype, (str, torch.dtype)) else None
+    except TypeError:
+        np_dtype = None
+    if np_dtype == np.float64:
+        return torch.float64
+    if np_dtype == np.float32:
+        return torch.float32
+    _fail("dtype", "'float64' or 'float32' (a string, numpy or torch dtype)", dtype)
+
+
+def resolve_device(device) -> torch.device:
+    """Map 'cpu', 'cuda', 'cuda:1', 'auto' or a torch.device to a usable device."""
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        _fail("device", "'cpu', 'cuda', 'cuda:N' or 'auto'", device, TypeError)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if device == "cuda" or device.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"The 'device' parameter asks for {device!r}, but torch sees no CUDA "
+                "device on this machine. Use device='cpu' or device='auto'."
+            )
+        return torch.device(device)
+    _fail("device", "'cpu', 'cuda', 'cuda:N' or 'auto'", device)
+
+
+def check_random_state(random_state) -> np.random.Generator:
+    """Turn ``random_state`` into a private numpy Generator (never the global RNG)."""
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**63 - 1, dtype=np.int64))
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if random_state < 0:
+            _fail("random_state", "None, a non-negative int or a numpy Generator", random_state)
+        return np.random.default_rng(int(random_state))
+    _fail("random_state", "None, a non-negative int or a numpy Generator", random_state, TypeError)

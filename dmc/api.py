@@ -1,0 +1,287 @@
+"""The public entry point: ``dmc.complete``."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from . import models
+from ._sampled import SampledPattern
+from ._validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_random_state,
+    resolve_device,
+    resolve_dtype,
+)
+from .observations import Observations, _as_index_array
+from .solver import train
+
+__all__ = ["METHODS", "CompletionResult", "complete"]
+
+#: methods accepted by :func:`complete`
+METHODS = ("compressed", "original", "narrow", "burer-monteiro")
+
+#: outer-factor step ratio γ of the compressed network, by step rule: the
+#: published fixed-step recipe uses 0.01; under the step search the base step
+#: follows the cores' curvature and 0.3 was fastest (bench/bench_gamma.py)
+DEFAULT_GAMMA = {"fixed": 0.01, "auto": 0.3}
+
+
+class CompletionResult:
+    """A trained completion model, with numpy in and out.
+
+    Attributes
+    ----------
+    method : str
+    shape : (int, int)
+    n_iter : int
+        Iterations taken.
+    converged : bool
+        Whether a stopping rule other than ``max_iter`` ended training.
+    stop_reason : str
+        "tol", "stalled", "precision", "max_iter", "no_descent" or "callback".
+    history : dict of lists
+        ``iteration``, ``loss``, ``residual`` (relative training residual),
+        ``step_size``, ``time`` (seconds, cumulative), and ``recovery_error``
+        when ``truth`` was given; ``pandas.DataFrame(result.history)`` works.
+    n_parameters : int
+    model : torch.nn.Module
+        The trained factorization (for advanced use).
+    """
+
+    def __init__(self, model, method, outcome, seconds):
+        self.model = model
+        self.method = method
+        self.shape = model.shape
+        self.n_iter = outcome.n_iter
+        self.converged = outcome.converged
+        self.stop_reason = outcome.stop_reason
+        self.history = outcome.history
+        self.seconds = seconds
+        self.n_parameters = model.n_parameters
+
+    def to_dense(self) -> np.ndarray:
+        """The completed ``m x n`` matrix as a numpy array."""
+        with torch.no_grad():
+            return self.model.to_dense().cpu().numpy()
+
+    def predict(self, rows, cols) -> np.ndarray:
+        """Completed entries at ``(rows, cols)``; O(len(rows) k), no m x n matrix."""
+        rows = _as_index_array(rows, "rows")
+        cols = _as_index_array(cols, "cols")
+        if rows.shape != cols.shape:
+            raise ValueError(
+                "The 'rows' and 'cols' parameters must have the same length. "
+                f"Got {rows.shape[0]} and {cols.shape[0]} instead."
+            )
+        for name, idx, size in (("rows", rows, self.shape[0]), ("cols", cols, self.shape[1])):
+            if idx.size and (idx.min() < 0 or idx.max() >= size):
+                raise ValueError(
+                    f"The {name!r} parameter must hold indices in [0, {size - 1}]. "
+                    f"Got values in [{idx.min()}, {idx.max()}] instead."
+                )
+        device = next(self.model.parameters()).device
+        r = torch.as_tensor(rows, device=device)
+        c = torch.as_tensor(cols, device=device)
+        with torch.no_grad():
+            return self.model.predict(None, r, c).cpu().numpy()
+
+    def __repr__(self) -> str:
+        return (
+            f"CompletionResult(method={self.method!r}, shape={self.shape}, "
+            f"n_iter={self.n_iter}, stop_reason={self.stop_reason!r}, "
+            f"residual={self.history['residual'][-1]:.3g})"
+        )
+
+
+def complete(
+    X,
+    *,
+    rank,
+    depth=3,
+    method="compressed",
+    init_scale=1e-3,
+    gamma=None,
+    width=None,
+    init="random",
+    step_size="auto",
+    max_change=1.0,
+    max_iter=1000,
+    tol=1e-8,
+    n_iter_no_change=None,
+    dtype="float64",
+    device="cpu",
+    random_state=None,
+    truth=None,
+    eval_every=1,
+    callback=None,
+    verbose=False,
+) -> CompletionResult:
+    """Complete a partially observed matrix with a deep (compressed) factorization.
+
+    Parameters
+    ----------
+    X : array, scipy.sparse matrix, (rows, cols, values[, shape]) or Observations
+        A dense array with NaN for missing entries, or the observed entries.
+        The observed entries. For a sparse matrix the *stored* entries are the
+        observations.
+    rank : int
+        Rank estimate r̂, in [1, min(m, n)]; r̂ ≥ the true rank is fine.
+    depth : int, default 3
+        Number of factors L ≥ 2 (of cores, for the compressed network).
+    method : {"compressed", "original", "narrow", "burer-monteiro"}
+        "compressed": ``2r̂ x 2r̂`` cores plus outer factors (default).
+        "original": the wide network of width ``width`` (default max(m, n)).
+        "narrow": a deep network of width ``2r̂``.
+        "burer-monteiro": ``U Vᵀ`` with ``r̂`` columns (``depth`` is ignored).
+    init_scale : float, default 1e-3
+        ε of the ε-scaled (semi-)orthogonal initialisation, as in the reference
+        experiments. Larger values shorten the plateaus but leave an error
+        floor of about ε³ relative to the entries.
+    gamma : float or None
+        Step ratio γ of the compressed network's outer factors (0 freezes them).
+        None: 0.3 with ``step_size="auto"``, 0.01 (the published recipe) with a
+        fixed step.
+    width : int or None
+        Width of the original network; None for max(m, n).
+    init : {"random", "spectral"}
+        Burer–Monteiro initialisation (ignored by the other methods).
+    step_size : "auto" or float, default "auto"
+        "auto": backtracking step search (no plateau). A number: the published
+        fixed-step recipe, plain GD on the sum-form loss at that step.
+    max_iter : int, default 1000
+    tol : float, default 1e-8
+        Stop when ``‖P_Ω(W − Φ)‖ / ‖P_Ω(Φ)‖ ≤ tol``.
+    n_iter_no_change : int or None, default None
+        Also stop when the loss improved by less than a relative 1e-7 over this
+        many iterations: for noisy data, which never reaches ``tol``. Off by
+        default because deep factorizations learn one component after another,
+        with flat stretches between them that such a rule would mistake for
+        convergence.
+    dtype : "float64" or "float32"
+    device : "cpu", "cuda" or "auto"
+    random_state : int, numpy Generator or None
+        Seeds every random choice; two CPU runs with the same int are identical.
+    truth : array of shape (m, n) or None
+        If given, the recovery error on the unobserved entries is recorded in
+        ``history["recovery_error"]`` every ``eval_every`` iterations.
+    callback : callable or None
+        ``callback(iteration, state)``; return True to stop.
+    verbose : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    CompletionResult
+
+    Notes
+    -----
+    The compressed network has ``L (2r̂)² + (m + n) 2r̂`` parameters and costs
+    ``O(|Ω| r̂ + (m + n) r̂²)`` per iteration; the original network has
+    ``O(L d²)`` parameters and costs ``O(L d³)``.
+
+    Examples
+    --------
+    >>> import dmc
+    >>> problem = dmc.make_problem((60, 50), 2, fraction=0.5, random_state=0)
+    >>> result = dmc.complete(problem.observations, rank=2, random_state=0)
+    >>> err = dmc.recovery_error(result.to_dense(), problem.truth, problem.observations)
+    >>> bool(err < 1e-6)
+    True
+    """
+    obs = Observations.from_any(X)
+    m, n = obs.shape
+    method = check_choice(method, "method", METHODS)
+    rank = check_int(rank, "rank", low=1, high=min(m, n))
+    depth = check_int(depth, "depth", low=2)
+    init_scale = check_float(init_scale, "init_scale", low=0.0, low_open=True)
+    if gamma is None:
+        gamma = DEFAULT_GAMMA["auto" if step_size == "auto" else "fixed"]
+    gamma = check_float(gamma, "gamma", low=0.0)
+    init = check_choice(init, "init", ("random", "spectral"))
+    if width is not None:
+        width = check_int(width, "width", low=1)
+    if not (isinstance(step_size, str) and step_size == "auto"):
+        if isinstance(step_size, str):
+            raise ValueError(
+                "The 'step_size' parameter must be 'auto' or a positive float. "
+                f"Got {step_size!r} instead."
+            )
+        step_size = check_float(step_size, "step_size", low=0.0, low_open=True)
+    max_iter = check_int(max_iter, "max_iter", low=1)
+    tol = check_float(tol, "tol", low=0.0)
+    if n_iter_no_change is not None:
+        n_iter_no_change = check_int(n_iter_no_change, "n_iter_no_change", low=1)
+    eval_every = check_int(eval_every, "eval_every", low=1)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"The 'callback' parameter must be callable or None. Got {callback!r}.")
+    torch_dtype = resolve_dtype(dtype)
+    torch_device = resolve_device(device)
+    rng = check_random_state(random_state)
+    evaluate = _recovery_evaluator(truth, obs) if truth is not None else None
+
+    common = dict(rng=rng, dtype=torch_dtype, device=torch_device)
+    if method == "compressed":
+        model = models.compressed_network(
+            obs, rank=rank, depth=depth, init_scale=init_scale, gamma=gamma, **common
+        )
+    elif method == "original":
+        model = models.original_network(
+            obs, depth=depth, width=width, init_scale=init_scale, **common
+        )
+    elif method == "narrow":
+        model = models.narrow_network(obs, rank=rank, depth=depth, init_scale=init_scale, **common)
+    else:
+        model = models.burer_monteiro(obs, rank=rank, init_scale=init_scale, init=init, **common)
+    pattern = SampledPattern(obs, dtype=torch_dtype, device=torch_device)
+    return fit_model(
+        model,
+        pattern,
+        method=method,
+        step_size=step_size,
+        max_change=max_change,
+        max_iter=max_iter,
+        tol=tol,
+        n_iter_no_change=n_iter_no_change,
+        evaluate=evaluate,
+        eval_every=eval_every,
+        callback=callback,
+        verbose=verbose,
+    )
+
+
+def fit_model(model, pattern, *, method, **options) -> CompletionResult:
+    """Train an already built model and wrap it (used by :func:`complete`)."""
+    outcome = train(model, pattern, **options)
+    seconds = outcome.history["time"][-1]
+    return CompletionResult(model, method, outcome, seconds)
+
+
+def _recovery_evaluator(truth, obs: Observations):
+    if hasattr(truth, "to_dense"):
+        truth = truth.to_dense()
+    truth = np.asarray(truth, dtype=np.float64)
+    if truth.shape != obs.shape:
+        raise ValueError(
+            f"The 'truth' parameter must have the shape of the observations {obs.shape}. "
+            f"Got {truth.shape} instead."
+        )
+    mask = obs.mask()
+    ref = np.where(mask, 0.0, truth)
+    denom = np.linalg.norm(ref)
+    if denom == 0:
+        raise ValueError("The 'truth' parameter is zero on every unobserved entry.")
+    cache = {}
+
+    def evaluate(model) -> float:
+        with torch.no_grad():
+            W = model.to_dense()
+            if "t" not in cache:
+                cache["t"] = torch.as_tensor(ref, dtype=W.dtype, device=W.device)
+                cache["m"] = torch.as_tensor(mask, device=W.device)
+            diff = torch.where(cache["m"], 0.0, W - cache["t"])
+            return float(torch.linalg.vector_norm(diff)) / denom
+
+    return evaluate

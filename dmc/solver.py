@@ -1,0 +1,316 @@
+"""The one training loop: full-batch gradient descent for any model.
+
+Minimises ``ℓ = ½ Σ_Ω (W_ij − Φ_ij)²`` with the residual evaluated only at the
+observed entries. Each parameter group moves along its negative gradient
+scaled by its step multiplier (``γ`` for the compressed network's outer
+factors). The base step is either
+
+* ``"auto"`` (default): a backtracking (Armijo) search that starts each
+  iteration from the last accepted step times ``grow`` and halves it until
+  the loss decreases enough. Near the small initialisation the curvature is
+  tiny, so the step grows geometrically and the long plateau of the
+  fixed-step recipe disappears; after it, the search keeps the step stable;
+* a number: the published fixed-step recipe (plain GD at that step).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ._sampled import SampledPattern
+from .exceptions import ConvergenceWarning, DivergenceError
+from .models import Factorization
+
+logger = logging.getLogger("dmc")
+
+__all__ = ["TrainingOutcome", "train"]
+
+_ARMIJO = 1e-4  # sufficient-decrease constant
+_SHRINK = 0.5
+_MAX_BACKTRACKS = 60
+
+
+@dataclass
+class TrainingOutcome:
+    """What the loop reports: iterations, stop reason and the per-iteration history."""
+
+    n_iter: int
+    converged: bool
+    stop_reason: str
+    history: dict = field(default_factory=dict)
+
+
+def train(
+    model: Factorization,
+    pattern: SampledPattern,
+    *,
+    step_size="auto",
+    grow: float = 2.0,
+    max_change: float | None = 1.0,
+    max_iter: int = 1000,
+    tol: float = 1e-8,
+    n_iter_no_change: int | None = 100,
+    stall_tol: float = 1e-7,
+    evaluate=None,
+    eval_every: int = 1,
+    callback=None,
+    verbose: bool = False,
+) -> TrainingOutcome:
+    """Train ``model`` in place on the observed entries of ``pattern``.
+
+    Parameters
+    ----------
+    model : Factorization
+        Any dmc model; its ``param_groups`` give the step multipliers.
+    pattern : SampledPattern
+        Observed indices and values on the model's device and dtype.
+    step_size : "auto" or float
+        Backtracking search, or a fixed base step (the published recipe).
+    grow : float
+        Factor by which the accepted step is enlarged before the next search.
+    max_iter : int
+        Iteration budget; reaching it issues a ``ConvergenceWarning``.
+    tol : float
+        Stop when the relative training residual ``‖P_Ω(W − Φ)‖ / ‖P_Ω(Φ)‖``
+        falls to ``tol`` or below.
+    n_iter_no_change, stall_tol : int or None, float
+        Stop when the loss fell by less than a fraction ``stall_tol`` over the
+        last ``n_iter_no_change`` iterations (checked only once the loss is
+        below half its starting value, so the initial plateau never triggers it).
+    evaluate : callable or None
+        ``evaluate(model) -> float``, e.g. the recovery error against a known
+        matrix, recorded every ``eval_every`` iterations; its time is not
+        counted in the history's ``time``.
+    callback : callable or None
+        ``callback(iteration, state)`` after each iteration, ``state`` a dict
+        with ``loss``, ``residual``, ``step_size`` and ``time``; return True to stop.
+    verbose : bool
+        Show a tqdm progress bar.
+
+    Notes
+    -----
+    One iteration costs one forward and backward pass plus one forward pass
+    per backtrack; with the cores' ``O(k³)`` products, ``O(|Ω| k + (m + n) k²)``
+    for the compressed network.
+    """
+    groups = model.param_groups()
+    params = [p for g in groups for p in g.params]
+    multipliers = [g.step_multiplier for g in groups for _ in g.params]
+    fixed = step_size != "auto"
+    eta = float(step_size) if fixed else _initial_step(pattern)
+    scale = float(torch.linalg.vector_norm(pattern.values))
+    scale = scale if scale > 0 else 1.0
+
+    history = {"iteration": [], "loss": [], "residual": [], "step_size": [], "time": []}
+    if evaluate is not None:
+        history["recovery_error"] = []
+
+    def loss_fn():
+        r = (model.predict(pattern) - pattern.values).double()  # sum in float64
+        return 0.5 * torch.dot(r, r)
+
+    # Rounding noise of the loss: below it, a predicted decrease cannot be seen
+    # (float32 near a small initialisation); such steps are accepted, bounded
+    # by ``max_change``.
+    unit = torch.finfo(pattern.values.dtype).eps
+
+    def record(it, loss_value, eta_value, elapsed):
+        history["iteration"].append(it)
+        history["loss"].append(loss_value)
+        history["residual"].append(math.sqrt(2.0 * loss_value) / scale)
+        history["step_size"].append(eta_value)
+        history["time"].append(elapsed)
+        if evaluate is not None:
+            due = it % eval_every == 0
+            history["recovery_error"].append(float(evaluate(model)) if due else math.nan)
+
+    bar = _progress(max_iter, verbose)
+    clock = 0.0
+    start = time.perf_counter()
+    loss = loss_fn()
+    loss_value = loss.item()
+    if not math.isfinite(loss_value):
+        raise DivergenceError(
+            "The loss at the initial point is not finite; check the observed values "
+            "and 'init_scale'."
+        )
+    _zero_grad(params)
+    loss.backward()
+    clock += time.perf_counter() - start
+    record(0, loss_value, 0.0, clock)
+    loss0 = loss_value
+
+    converged, reason, it = False, "max_iter", 0
+    for it in range(1, max_iter + 1):
+        start = time.perf_counter()
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+        directions = grads
+        saved = [p.detach().clone() for p in params]
+        slope = sum(
+            mu * float(torch.dot(g.flatten(), d.flatten()))
+            for mu, g, d in zip(multipliers, grads, directions)
+        )
+        if fixed:
+            trial = _step_to(params, saved, directions, multipliers, eta, loss_fn)
+            trial_value = trial.item()
+            if not math.isfinite(trial_value):
+                _restore(params, saved)
+                raise DivergenceError(
+                    f"Training diverged at iteration {it} with the fixed step_size={eta:g} "
+                    "(the loss became non-finite). Use a smaller 'step_size' or "
+                    "step_size='auto', which backs off automatically."
+                )
+        else:
+            if max_change is not None:
+                eta = min(eta, _largest_step(params, directions, multipliers, max_change))
+            for _ in range(_MAX_BACKTRACKS):
+                trial = _step_to(params, saved, directions, multipliers, eta, loss_fn)
+                trial_value = trial.item()
+                decrease = _ARMIJO * eta * slope
+                noise = 4 * unit * scale * math.sqrt(2 * loss_value)
+                if math.isfinite(trial_value) and (
+                    trial_value <= loss_value - decrease
+                    or (decrease <= noise and trial_value <= loss_value + noise)
+                ):
+                    break
+                eta *= _SHRINK
+            else:
+                _restore(params, saved)
+                clock += time.perf_counter() - start
+                converged, reason = _no_descent(loss_value, loss0, scale, tol)
+                it -= 1
+                break
+        _zero_grad(params)
+        trial.backward()
+        loss, loss_value = trial, trial_value
+        clock += time.perf_counter() - start
+        record(it, loss_value, eta, clock)
+        residual = history["residual"][-1]
+        bar.update(1)
+        if it % 10 == 0 or it == 1:
+            bar.set_postfix(residual=f"{residual:.2e}", step=f"{eta:.1e}")
+        logger.debug("iter %d loss %.6e residual %.3e step %.3e", it, loss_value, residual, eta)
+        if residual <= tol:
+            converged, reason = True, "tol"
+            break
+        if _stalled(history["loss"], loss0, n_iter_no_change, stall_tol):
+            converged, reason = True, "stalled"
+            break
+        if callback is not None and callback(it, _state(history)):
+            reason = "callback"
+            break
+        if not fixed:
+            eta *= grow
+    bar.close()
+
+    if reason == "max_iter":
+        warnings.warn(
+            f"Training stopped at max_iter={max_iter} before reaching tol={tol:g} "
+            f"(relative training residual {history['residual'][-1]:.3g}). Increase "
+            "'max_iter', or loosen 'tol'.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    _check_finite(params)
+    logger.info(
+        "stopped after %d iterations (%s), residual %.3e", it, reason, history["residual"][-1]
+    )
+    return TrainingOutcome(n_iter=it, converged=converged, stop_reason=reason, history=history)
+
+
+def _step_to(params, saved, directions, multipliers, eta, loss_fn):
+    with torch.no_grad():
+        for p, p0, g, mu in zip(params, saved, directions, multipliers):
+            torch.add(p0, g, alpha=-eta * mu, out=p)
+    return loss_fn()
+
+
+def _largest_step(params, directions, multipliers, max_change):
+    """Largest step moving no parameter tensor by more than ``max_change`` of its norm."""
+    cap = math.inf
+    for p, d, mu in zip(params, directions, multipliers):
+        size = mu * float(torch.linalg.vector_norm(d))
+        if size > 0:
+            cap = min(cap, max_change * float(torch.linalg.vector_norm(p.detach())) / size)
+    return cap
+
+
+def _restore(params, saved):
+    with torch.no_grad():
+        for p, p0 in zip(params, saved):
+            p.copy_(p0)
+
+
+def _zero_grad(params):
+    for p in params:
+        p.grad = None
+
+
+def _initial_step(pattern: SampledPattern) -> float:
+    """A first trial step; the search adapts it within a few iterations."""
+    return 1.0 / max(float(torch.linalg.vector_norm(pattern.values)), 1e-12)
+
+
+def _no_descent(loss_value, loss0, scale, tol):
+    """The search found no decreasing step: converged at precision, or stuck."""
+    residual = math.sqrt(2.0 * loss_value) / scale
+    if residual <= max(tol, 1e-6) or loss_value <= 1e-20 * max(loss0, 1.0):
+        return True, "precision"
+    warnings.warn(
+        "The step-size search found no decreasing step (relative training residual "
+        f"{residual:.3g}); training stopped. Try a larger 'init_scale' or another 'rank'.",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
+    return False, "no_descent"
+
+
+def _stalled(losses, loss0, window, stall_tol) -> bool:
+    if window is None or len(losses) <= window or losses[-1] > 0.5 * loss0:
+        return False
+    before = losses[-1 - window]
+    return before - losses[-1] <= stall_tol * before
+
+
+def _state(history):
+    return {key: values[-1] for key, values in history.items()}
+
+
+def _check_finite(params):
+    for p in params:
+        if not torch.isfinite(p).all():
+            raise DivergenceError(
+                "Training produced non-finite parameters. Use step_size='auto' or a "
+                "smaller 'step_size'."
+            )
+
+
+def _progress(total, verbose):
+    if not verbose:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="dmc", unit="it", leave=False)
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def set_postfix(self, **kwargs):
+        pass
+
+    def close(self):
+        pass
+
+
+def as_numpy_history(history: dict) -> dict:
+    """History lists as numpy arrays."""
+    return {k: np.asarray(v) for k, v in history.items()}
