@@ -62,6 +62,16 @@ class CompletionResult:
         self.seconds = seconds
         self.n_parameters = model.n_parameters
 
+    def factors(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(A, B)`` with ``W = A @ B.T``: the row side (m x k) and column side (n x k).
+
+        For the compressed network ``A = U W̃_L ⋯ W̃_1`` and ``B = V``. Fold-in of a
+        new row solves for its ``a`` against ``B`` restricted to its observed columns.
+        """
+        with torch.no_grad():
+            A, B = self.model._left_right()
+            return A.cpu().numpy(), B.cpu().numpy()
+
     def to_dense(self) -> np.ndarray:
         """The completed ``m x n`` matrix as a numpy array."""
         with torch.no_grad():
@@ -108,6 +118,7 @@ def complete(
     init="random",
     step_size="auto",
     max_change=1.0,
+    weight_decay=0.0,
     max_iter=1000,
     tol=1e-8,
     n_iter_no_change=None,
@@ -151,6 +162,12 @@ def complete(
     step_size : "auto" or float, default "auto"
         "auto": backtracking step search (no plateau). A number: the published
         fixed-step recipe, plain GD on the sum-form loss at that step.
+    max_change : float or None, default 1.0
+        Under ``step_size="auto"``, the largest relative change of any parameter
+        tensor in one step; None removes the bound.
+    weight_decay : float, default 0
+        λ of a penalty ``(λ/2) Σ ‖θ‖²`` over the trained parameters (for noisy
+        data such as ratings).
     max_iter : int, default 1000
     tol : float, default 1e-8
         Stop when ``‖P_Ω(W − Φ)‖ / ‖P_Ω(Φ)‖ ≤ tol``.
@@ -210,6 +227,12 @@ def complete(
                 f"Got {step_size!r} instead."
             )
         step_size = check_float(step_size, "step_size", low=0.0, low_open=True)
+    max_change = (
+        None
+        if max_change is None
+        else check_float(max_change, "max_change", low=0.0, low_open=True)
+    )
+    weight_decay = check_float(weight_decay, "weight_decay", low=0.0)
     max_iter = check_int(max_iter, "max_iter", low=1)
     tol = check_float(tol, "tol", low=0.0)
     if n_iter_no_change is not None:
@@ -242,6 +265,7 @@ def complete(
         method=method,
         step_size=step_size,
         max_change=max_change,
+        weight_decay=weight_decay,
         max_iter=max_iter,
         tol=tol,
         n_iter_no_change=n_iter_no_change,

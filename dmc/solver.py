@@ -54,6 +54,7 @@ def train(
     step_size="auto",
     grow: float = 2.0,
     max_change: float | None = 1.0,
+    weight_decay: float = 0.0,
     max_iter: int = 1000,
     tol: float = 1e-8,
     n_iter_no_change: int | None = 100,
@@ -77,6 +78,11 @@ def train(
         Factor by which the accepted step is enlarged before the next search.
     max_iter : int
         Iteration budget; reaching it issues a ``ConvergenceWarning``.
+    max_change : float or None
+        Under the step search, no parameter tensor moves by more than this
+        fraction of its norm in one step (None: no bound).
+    weight_decay : float
+        λ of an added ``(λ/2) Σ ‖θ‖²`` over all trained parameters (0: none).
     tol : float
         Stop when the relative training residual ``‖P_Ω(W − Φ)‖ / ‖P_Ω(Φ)‖``
         falls to ``tol`` or below.
@@ -112,9 +118,16 @@ def train(
     if evaluate is not None:
         history["recovery_error"] = []
 
+    fit_term = [0.0]  # the data part ½‖P_Ω(W − Φ)‖² of the last loss evaluated
+
     def loss_fn():
         r = (model.predict(pattern) - pattern.values).double()  # sum in float64
-        return 0.5 * torch.dot(r, r)
+        data = 0.5 * torch.dot(r, r)
+        fit_term[0] = data.detach()
+        if weight_decay == 0:
+            return data
+        penalty = sum(torch.sum(p.double() ** 2) for p in params)
+        return data + 0.5 * weight_decay * penalty
 
     # Rounding noise of the loss: below it, a predicted decrease cannot be seen
     # (float32 near a small initialisation); such steps are accepted, bounded
@@ -124,7 +137,7 @@ def train(
     def record(it, loss_value, eta_value, elapsed):
         history["iteration"].append(it)
         history["loss"].append(loss_value)
-        history["residual"].append(math.sqrt(2.0 * loss_value) / scale)
+        history["residual"].append(math.sqrt(2.0 * float(fit_term[0])) / scale)
         history["step_size"].append(eta_value)
         history["time"].append(elapsed)
         if evaluate is not None:
@@ -184,7 +197,7 @@ def train(
             else:
                 _restore(params, saved)
                 clock += time.perf_counter() - start
-                converged, reason = _no_descent(loss_value, loss0, scale, tol)
+                converged, reason = _no_descent(history["residual"][-1], loss_value, loss0, tol)
                 it -= 1
                 break
         _zero_grad(params)
@@ -258,9 +271,8 @@ def _initial_step(pattern: SampledPattern) -> float:
     return 1.0 / max(float(torch.linalg.vector_norm(pattern.values)), 1e-12)
 
 
-def _no_descent(loss_value, loss0, scale, tol):
+def _no_descent(residual, loss_value, loss0, tol):
     """The search found no decreasing step: converged at precision, or stuck."""
-    residual = math.sqrt(2.0 * loss_value) / scale
     if residual <= max(tol, 1e-6) or loss_value <= 1e-20 * max(loss0, 1.0):
         return True, "precision"
     warnings.warn(

@@ -234,3 +234,24 @@ def test_cuda_matches_cpu(small_problem):
         cpu = dmc.complete(small_problem.observations, device="cpu", **kwargs).to_dense()
         gpu = dmc.complete(small_problem.observations, device="cuda", **kwargs).to_dense()
     np.testing.assert_allclose(gpu, cpu, rtol=1e-6, atol=1e-8)
+
+
+def test_factors_reproduce_the_dense_matrix(small_problem):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dmc.ConvergenceWarning)
+        result = dmc.complete(small_problem.observations, rank=2, max_iter=10, random_state=0)
+    A, B = result.factors()
+    assert A.shape == (60, 4) and B.shape == (50, 4)
+    np.testing.assert_allclose(A @ B.T, result.to_dense(), atol=1e-12)
+
+
+def test_weight_decay_shrinks_the_fit(small_problem):
+    kwargs = dict(rank=2, random_state=0, max_iter=300, n_iter_no_change=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dmc.ConvergenceWarning)
+        plain = dmc.complete(small_problem.observations, **kwargs)
+        decayed = dmc.complete(small_problem.observations, weight_decay=5.0, **kwargs)
+    assert np.linalg.norm(decayed.to_dense()) < 0.99 * np.linalg.norm(plain.to_dense())
+    scale = np.linalg.norm(small_problem.observations.values)
+    data_term = 0.5 * (decayed.history["residual"][-1] * scale) ** 2
+    assert decayed.history["loss"][-1] > data_term  # the penalty is part of the loss
