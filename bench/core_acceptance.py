@@ -29,7 +29,9 @@ import dmc
 
 
 def machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, numpy {np.__version__}"
+    cpu = platform.processor() or platform.machine()
+    threads = torch.get_num_threads()
+    return f"{cpu}, {threads} threads, torch {torch.__version__}, numpy {np.__version__}"
 
 
 def fit(problem, **kwargs):
@@ -39,8 +41,13 @@ def fit(problem, **kwargs):
         result = dmc.complete(problem.observations, **kwargs)
     wall = time.perf_counter() - start
     err = dmc.recovery_error(result.to_dense(), problem.truth, problem.observations)
-    return dict(n_iter=result.n_iter, seconds=wall, error=err, stop=result.stop_reason,
-                n_parameters=result.n_parameters)
+    return dict(
+        n_iter=result.n_iter,
+        seconds=wall,
+        error=err,
+        stop=result.stop_reason,
+        n_parameters=result.n_parameters,
+    )
 
 
 def reference(seeds):
@@ -49,29 +56,39 @@ def reference(seeds):
         problem = dmc.make_problem((1000, 1000), 5, fraction=0.2, random_state=seed)
         comp = fit(problem, rank=5, random_state=seed)
         orig = fit(problem, rank=5, method="original", random_state=seed)
-        rows.append(dict(seed=seed, compressed=comp, original=orig,
-                         ratio=orig["seconds"] / comp["seconds"]))
-        print(f"reference seed {seed}: compressed {comp['n_iter']} it {comp['seconds']:.2f} s "
-              f"err {comp['error']:.2e} | original {orig['n_iter']} it {orig['seconds']:.2f} s "
-              f"err {orig['error']:.2e} | ratio {rows[-1]['ratio']:.1f}x", flush=True)
+        rows.append(
+            dict(seed=seed, compressed=comp, original=orig, ratio=orig["seconds"] / comp["seconds"])
+        )
+        print(
+            f"reference seed {seed}: compressed {comp['n_iter']} it {comp['seconds']:.2f} s "
+            f"err {comp['error']:.2e} | original {orig['n_iter']} it {orig['seconds']:.2f} s "
+            f"err {orig['error']:.2e} | ratio {rows[-1]['ratio']:.1f}x",
+            flush=True,
+        )
     return rows
 
 
 def hard(seeds):
     rows = []
     for seed in seeds:
-        problem = dmc.make_problem((500, 1200), 5, oversampling=6, condition_number=10,
-                                   random_state=seed)
+        problem = dmc.make_problem(
+            (500, 1200), 5, oversampling=6, condition_number=10, random_state=seed
+        )
         out = fit(problem, rank=10, random_state=seed)
         rows.append(dict(seed=seed, **out))
-        print(f"500x1200 kappa=10 r=10 rho=6 seed {seed}: {out['n_iter']} it {out['seconds']:.2f} s "
-              f"err {out['error']:.2e} ({out['stop']})", flush=True)
+        print(
+            f"500x1200 kappa=10 r=10 rho=6 seed {seed}: {out['n_iter']} it "
+            f"{out['seconds']:.2f} s err {out['error']:.2e} ({out['stop']})",
+            flush=True,
+        )
     return rows
 
 
 MEMORY_CHILD = r"""
 import resource, time, warnings, numpy as np, dmc
-problem = dmc.make_problem((20000, 20000), 5, fraction=1e6 / 4e8, condition_number=1.0, random_state=0)
+problem = dmc.make_problem(
+    (20000, 20000), 5, fraction=1e6 / 4e8, condition_number=1.0, random_state=0
+)
 after_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
 with warnings.catch_warnings():
@@ -92,10 +109,12 @@ def memory(max_iter):
     code = MEMORY_CHILD.format(max_iter=max_iter)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     stats = eval(out.stdout.strip().splitlines()[-1])
-    print(f"20000x20000, 1e6 observed, compressed: peak RSS {stats['peak_mib']:.0f} MiB "
-          f"(after building the data {stats['after_data_mib']:.0f} MiB), {stats['n_iter']} it, "
-          f"{stats['seconds']:.1f} s, error on 2e5 random entries {stats['sampled_error']:.2e}",
-          flush=True)
+    print(
+        f"20000x20000, 1e6 observed, compressed: peak RSS {stats['peak_mib']:.0f} MiB "
+        f"(after building the data {stats['after_data_mib']:.0f} MiB), {stats['n_iter']} it, "
+        f"{stats['seconds']:.1f} s, error on 2e5 random entries {stats['sampled_error']:.2e}",
+        flush=True,
+    )
     return stats
 
 
@@ -106,8 +125,12 @@ def main():
     args = parser.parse_args()
     seeds = [0] if args.quick else [0, 1, 2]
     print(f"machine: {machine()}")
-    report = dict(machine=machine(), reference=reference(seeds), hard=hard(seeds),
-                  memory=memory(max_iter=1000))
+    report = dict(
+        machine=machine(),
+        reference=reference(seeds),
+        hard=hard(seeds),
+        memory=memory(max_iter=1000),
+    )
     ratios = [r["ratio"] for r in report["reference"]]
     print(f"median wall-clock ratio original/compressed: {statistics.median(ratios):.1f}x")
     if args.json:

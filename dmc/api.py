@@ -117,7 +117,7 @@ def complete(
     width=None,
     init="random",
     step_size="auto",
-    max_change=1.0,
+    max_change=3.0,
     weight_decay=0.0,
     max_iter=1000,
     tol=1e-8,
@@ -162,7 +162,7 @@ def complete(
     step_size : "auto" or float, default "auto"
         "auto": backtracking step search (no plateau). A number: the published
         fixed-step recipe, plain GD on the sum-form loss at that step.
-    max_change : float or None, default 1.0
+    max_change : float or None, default 3.0
         Under ``step_size="auto"``, the largest relative change of any parameter
         tensor in one step; None removes the bound.
     weight_decay : float, default 0

@@ -53,7 +53,7 @@ def train(
     *,
     step_size="auto",
     grow: float = 2.0,
-    max_change: float | None = 1.0,
+    max_change: float | None = 3.0,
     weight_decay: float = 0.0,
     max_iter: int = 1000,
     tol: float = 1e-8,
@@ -183,6 +183,7 @@ def train(
         else:
             if max_change is not None:
                 eta = min(eta, _largest_step(params, directions, multipliers, max_change))
+            backtracked = False
             for _ in range(_MAX_BACKTRACKS):
                 trial = _step_to(params, saved, directions, multipliers, eta, loss_fn)
                 trial_value = trial.item()
@@ -194,6 +195,7 @@ def train(
                 ):
                     break
                 eta *= _SHRINK
+                backtracked = True
             else:
                 _restore(params, saved)
                 clock += time.perf_counter() - start
@@ -219,7 +221,7 @@ def train(
         if callback is not None and callback(it, _state(history)):
             reason = "callback"
             break
-        if not fixed:
+        if not fixed and not backtracked:
             eta *= grow
     bar.close()
 
