@@ -164,7 +164,9 @@ def _reproduce(args) -> int:
             n = args.size or 300
             problem = make_problem((n, n), 5, fraction=0.2, random_state=args.seed)
             out = experiments.fixed_step_trajectories(problem, rank=5, seed=args.seed)
-            print(f"fixed-step recipe, {n}x{n}, rank 5, 20%, η = 5e3/(mn) = {out['step_size']:.3g}")
+            print(
+                f"fixed-step recipe, {n}x{n}, rank 5, 20%, step {out['step_size']:.3g}, γ = 0.01, 0"
+            )
             for name, run in out["runs"].items():
                 print(f"  {name:<22} {run['n_iter']:>6} iterations, final error {run['error']:.2e}")
             runs = {name: run["history"] for name, run in out["runs"].items()}

@@ -57,7 +57,7 @@ def train(
     weight_decay: float = 0.0,
     max_iter: int = 1000,
     tol: float = 1e-8,
-    n_iter_no_change: int | None = 100,
+    n_iter_no_change: int | None = None,
     stall_tol: float = 1e-7,
     evaluate=None,
     eval_every: int = 1,

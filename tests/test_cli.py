@@ -6,7 +6,7 @@ from dmc.cli import main
 
 def test_demo_prints_table_and_writes_figure(tmp_path, capsys):
     out = tmp_path / "demo.png"
-    assert main(["demo", "--size", "400", "--output", str(out)]) == 0
+    assert main(["demo", "--size", "150", "--fraction", "0.4", "--output", str(out)]) == 0
     text = capsys.readouterr().out
     assert "original" in text and "compressed" in text and "recovery error" in text
     assert out.stat().st_size > 10_000
