@@ -166,8 +166,9 @@ def complete(
         Under ``step_size="auto"``, the largest relative change of any parameter
         tensor in one step; None removes the bound.
     weight_decay : float, default 0
-        λ of a penalty ``(λ/2) Σ ‖θ‖²`` over the trained parameters (for noisy
-        data such as ratings).
+        λ of a penalty ``(λ/2) Σ ‖θ‖²`` (for noisy data such as ratings), over
+        every factor, except the compressed network's outer factors: these hold
+        directions and the cores hold the scale.
     max_iter : int, default 1000
     tol : float, default 1e-8
         Stop when ``‖P_Ω(W − Φ)‖ / ‖P_Ω(Φ)‖ ≤ tol``.

@@ -40,11 +40,15 @@ __all__ = [
 
 @dataclass
 class ParamGroup:
-    """Parameters trained together at ``step_multiplier`` times the base step."""
+    """Parameters trained together at ``step_multiplier`` times the base step.
+
+    ``decay``: whether a weight-decay penalty applies to them.
+    """
 
     name: str
     params: list
     step_multiplier: float = 1.0
+    decay: bool = True
 
 
 class Factorization(torch.nn.Module):
@@ -143,7 +147,9 @@ class CompressedNetwork(Factorization):
     def param_groups(self):
         groups = [ParamGroup("cores", list(self.cores), 1.0)]
         if self.gamma > 0:
-            groups.append(ParamGroup("outer", [self.U, self.V], self.gamma))
+            # the outer factors hold directions (orthonormal at t = 0), the cores the
+            # scale: decaying U and V would pull the model to the saddle at zero
+            groups.append(ParamGroup("outer", [self.U, self.V], self.gamma, decay=False))
         else:  # gamma = 0: outer factors frozen
             self.U.requires_grad_(False)
             self.V.requires_grad_(False)
@@ -241,13 +247,23 @@ def compressed_network(
     top-r̂ singular vectors of ``P_Ω(Φ)`` and ``Q`` is a random semi-orthogonal
     m x n operator applied implicitly (it plays the part of ``W_{L:1}(0) / ε^L``).
     Costs one truncated SVD of a sparse matrix and ``O((m + n) r̂)`` for ``Q``.
+
+    For a tall matrix (m > n) the same recipe is applied to the transpose,
+    ``U = orth[U_r̂, Q V_r̂]`` and ``V = Qᵀ U``: ``Q`` then has orthonormal
+    columns only, and ``U = Q V`` would confine ``U`` to a random n-dimensional
+    subspace of R^m that misses ``U_r̂`` (measured: 200 x 60 stalled where its
+    transpose converged).
     """
     m, n = obs.shape
     Ur, _, Vr = top_singular_triplets(obs, rank, rng)
     Q = _ImplicitSemiOrthogonal(m, n, n_reflectors=2 * rank + 2, rng=rng)
-    k = min(2 * rank, n)
-    V = _orth(np.hstack([Vr, Q.rmatmat(Ur)]), k)
-    U = Q.matmat(V)
+    k = min(2 * rank, max(m, n))
+    if m <= n:
+        V = _orth(np.hstack([Vr, Q.rmatmat(Ur)]), k)
+        U = Q.matmat(V)
+    else:
+        U = _orth(np.hstack([Ur, Q.matmat(Vr)]), k)
+        V = Q.rmatmat(U)
     as_t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)  # noqa: E731
     cores = [init_scale * torch.eye(k, dtype=dtype, device=device) for _ in range(depth)]
     return CompressedNetwork(as_t(U), cores, as_t(V), gamma)

@@ -5,11 +5,13 @@ observed entries. Each parameter group moves along its negative gradient
 scaled by its step multiplier (``γ`` for the compressed network's outer
 factors). The base step is either
 
-* ``"auto"`` (default): a backtracking (Armijo) search that starts each
-  iteration from the last accepted step times ``grow`` and halves it until
-  the loss decreases enough. Near the small initialisation the curvature is
-  tiny, so the step grows geometrically and the long plateau of the
-  fixed-step recipe disappears; after it, the search keeps the step stable;
+* ``"auto"`` (default): each iteration tries the Barzilai–Borwein step of the
+  last move (or the last step, times ``grow`` if it needed no backtracking),
+  bounded so that no tensor moves by more than ``max_change`` of its norm,
+  and halves it until the loss decreases enough (Armijo). Near the small
+  initialisation the curvature is tiny, so the step grows geometrically and
+  the long plateau of the fixed-step recipe disappears; after it, the search
+  keeps the step stable;
 * a number: the published fixed-step recipe (plain GD at that step).
 """
 
@@ -53,6 +55,7 @@ def train(
     *,
     step_size="auto",
     grow: float = 2.0,
+    step_rule: str = "bb",
     max_change: float | None = 3.0,
     weight_decay: float = 0.0,
     max_iter: int = 1000,
@@ -82,7 +85,8 @@ def train(
         Under the step search, no parameter tensor moves by more than this
         fraction of its norm in one step (None: no bound).
     weight_decay : float
-        λ of an added ``(λ/2) Σ ‖θ‖²`` over all trained parameters (0: none).
+        λ of an added ``(λ/2) Σ ‖θ‖²`` over the parameter groups that allow it
+        (all but the compressed network's outer factors); 0: none.
     tol : float
         Stop when the relative training residual ``‖P_Ω(W − Φ)‖ / ‖P_Ω(Φ)‖``
         falls to ``tol`` or below.
@@ -109,6 +113,7 @@ def train(
     groups = model.param_groups()
     params = [p for g in groups for p in g.params]
     multipliers = [g.step_multiplier for g in groups for _ in g.params]
+    decayed = [p for g in groups if g.decay for p in g.params]
     fixed = step_size != "auto"
     eta = float(step_size) if fixed else _initial_step(pattern)
     scale = float(torch.linalg.vector_norm(pattern.values))
@@ -126,7 +131,7 @@ def train(
         fit_term[0] = data.detach()
         if weight_decay == 0:
             return data
-        penalty = sum(torch.sum(p.double() ** 2) for p in params)
+        penalty = sum(torch.sum(p.double() ** 2) for p in decayed)
         return data + 0.5 * weight_decay * penalty
 
     # Rounding noise of the loss: below it, a predicted decrease cannot be seen
@@ -161,17 +166,16 @@ def train(
     loss0 = loss_value
 
     converged, reason, it = False, "max_iter", 0
+    previous = None
     for it in range(1, max_iter + 1):
         start = time.perf_counter()
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
-        directions = grads
         saved = [p.detach().clone() for p in params]
-        slope = sum(
-            mu * float(torch.dot(g.flatten(), d.flatten()))
-            for mu, g, d in zip(multipliers, grads, directions)
-        )
+        slope = _inner(multipliers, grads, grads)
+        if step_rule == "bb" and previous is not None and not fixed:
+            eta = _barzilai_borwein(multipliers, previous, grads, eta)
         if fixed:
-            trial = _step_to(params, saved, directions, multipliers, eta, loss_fn)
+            trial = _step_to(params, saved, grads, multipliers, eta, loss_fn)
             trial_value = trial.item()
             if not math.isfinite(trial_value):
                 _restore(params, saved)
@@ -182,10 +186,10 @@ def train(
                 )
         else:
             if max_change is not None:
-                eta = min(eta, _largest_step(params, directions, multipliers, max_change))
+                eta = min(eta, _largest_step(params, grads, multipliers, max_change))
             backtracked = False
             for _ in range(_MAX_BACKTRACKS):
-                trial = _step_to(params, saved, directions, multipliers, eta, loss_fn)
+                trial = _step_to(params, saved, grads, multipliers, eta, loss_fn)
                 trial_value = trial.item()
                 decrease = _ARMIJO * eta * slope
                 noise = 4 * unit * scale * math.sqrt(2 * loss_value)
@@ -202,6 +206,7 @@ def train(
                 converged, reason = _no_descent(history["residual"][-1], loss_value, loss0, tol)
                 it -= 1
                 break
+        previous = (grads, eta)
         _zero_grad(params)
         trial.backward()
         loss, loss_value = trial, trial_value
@@ -233,11 +238,42 @@ def train(
             ConvergenceWarning,
             stacklevel=3,
         )
+    if weight_decay > 0 and history["residual"][-1] > 0.99:
+        warnings.warn(
+            f"With weight_decay={weight_decay:g} the fit stayed at or collapsed to zero "
+            f"(relative training residual {history['residual'][-1]:.3g}): from a small "
+            "initialisation the penalty outweighs the data. Use a smaller 'weight_decay' "
+            "or a larger 'init_scale'.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     _check_finite(params)
     logger.info(
         "stopped after %d iterations (%s), residual %.3e", it, reason, history["residual"][-1]
     )
     return TrainingOutcome(n_iter=it, converged=converged, stop_reason=reason, history=history)
+
+
+def _inner(multipliers, a, b) -> float:
+    """``Σ μ ⟨a, b⟩`` over parameter tensors: the metric of the step multipliers."""
+    return sum(
+        mu * float(torch.dot(x.flatten(), y.flatten())) for mu, x, y in zip(multipliers, a, b)
+    )
+
+
+def _barzilai_borwein(multipliers, previous, grads, eta):
+    """The Barzilai–Borwein step ``⟨s, s⟩ / ⟨s, y⟩`` for the last move ``s = −η M g_prev``.
+
+    ``y = g − g_prev``; in the metric of the multipliers ``M`` this is
+    ``η ⟨g_prev, g_prev⟩_M / ⟨g_prev, g_prev − g⟩_M``. Where the curvature along
+    the last move is not positive, the current step is kept.
+    """
+    g_prev, eta_prev = previous
+    diff = [gp - g for gp, g in zip(g_prev, grads)]
+    sy = _inner(multipliers, g_prev, diff)
+    if sy <= 0:
+        return eta
+    return eta_prev * _inner(multipliers, g_prev, g_prev) / sy
 
 
 def _step_to(params, saved, directions, multipliers, eta, loss_fn):
@@ -248,12 +284,16 @@ def _step_to(params, saved, directions, multipliers, eta, loss_fn):
 
 
 def _largest_step(params, directions, multipliers, max_change):
-    """Largest step moving no parameter tensor by more than ``max_change`` of its norm."""
+    """Largest step moving no parameter tensor by more than ``max_change`` of its norm.
+
+    A tensor that is exactly zero has no scale to be relative to and sets no bound.
+    """
     cap = math.inf
     for p, d, mu in zip(params, directions, multipliers):
         size = mu * float(torch.linalg.vector_norm(d))
-        if size > 0:
-            cap = min(cap, max_change * float(torch.linalg.vector_norm(p.detach())) / size)
+        norm = float(torch.linalg.vector_norm(p.detach()))
+        if size > 0 and norm > 0:
+            cap = min(cap, max_change * norm / size)
     return cap
 
 

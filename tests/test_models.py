@@ -155,16 +155,19 @@ def test_compressed_at_t0_is_the_wide_network_restricted(shape):
     assert np.abs(_projector(V_short) - _projector(V)).max() < 1e-8
 
 
-def test_compressed_network_spans_top_singular_vectors():
-    problem = dmc.make_problem((80, 60), 3, fraction=0.5, random_state=0)
+@pytest.mark.parametrize("shape", [(60, 80), (80, 60)])
+def test_compressed_network_spans_top_singular_vectors(shape):
+    """Wide: V ⊇ V_r̂ with orthonormal V. Tall: the recipe on the transpose, U ⊇ U_r̂."""
+    problem = dmc.make_problem(shape, 3, fraction=0.5, random_state=0)
     rng = np.random.default_rng(0)
     model = models.compressed_network(
         problem.observations, rank=3, depth=3, init_scale=1e-3, gamma=0.1, rng=rng, **F64
     )
-    V = model.V.detach().numpy()
-    _, _, Vr = models.top_singular_triplets(problem.observations, 3, rng)
-    np.testing.assert_allclose(V @ (V.T @ Vr), Vr, atol=1e-10)
-    np.testing.assert_allclose(V.T @ V, np.eye(6), atol=1e-12)
+    U, V = model.U.detach().numpy(), model.V.detach().numpy()
+    Ur, _, Vr = models.top_singular_triplets(problem.observations, 3, rng)
+    basis, top = (V, Vr) if shape[0] <= shape[1] else (U, Ur)
+    np.testing.assert_allclose(basis @ (basis.T @ top), top, atol=1e-10)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(6), atol=1e-12)
 
 
 def test_original_network_refuses_sizes_that_do_not_fit_before_allocating():
