@@ -11,7 +11,9 @@ subspace where learning happens.
 (40, 30)
 """
 
+from . import model_selection
 from .api import METHODS, CompletionResult, complete
+from .estimator import DeepMatrixCompletion
 from .exceptions import ConvergenceWarning, DivergenceError, ProblemTooLargeError
 from .metrics import recovery_error, rmse
 from .observations import Observations
@@ -23,6 +25,7 @@ __all__ = [
     "METHODS",
     "CompletionResult",
     "ConvergenceWarning",
+    "DeepMatrixCompletion",
     "DivergenceError",
     "LowRankMatrix",
     "Observations",
@@ -31,6 +34,7 @@ __all__ = [
     "complete",
     "low_rank_matrix",
     "make_problem",
+    "model_selection",
     "recovery_error",
     "rmse",
     "sample_entries",
