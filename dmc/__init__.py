@@ -11,12 +11,13 @@ subspace where learning happens.
 (40, 30)
 """
 
-from . import model_selection
+from . import datasets, evaluation, model_selection
 from .api import METHODS, CompletionResult, complete
 from .estimator import DeepMatrixCompletion
 from .exceptions import ConvergenceWarning, DivergenceError, ProblemTooLargeError
 from .metrics import recovery_error, rmse
 from .observations import Observations
+from .ratings import RatingsModel
 from .synthetic import LowRankMatrix, Problem, low_rank_matrix, make_problem, sample_entries
 
 __version__ = "0.1.0"
@@ -30,8 +31,11 @@ __all__ = [
     "LowRankMatrix",
     "Observations",
     "Problem",
+    "RatingsModel",
     "ProblemTooLargeError",
     "complete",
+    "datasets",
+    "evaluation",
     "low_rank_matrix",
     "make_problem",
     "model_selection",

@@ -8,6 +8,7 @@ import os
 import sys
 
 from . import __version__, experiments
+from ._cli_recommend import add_recommend_parser
 from .synthetic import make_problem
 
 
@@ -66,6 +67,8 @@ def main(argv=None) -> int:
     reproduce.add_argument("--seed", type=int, default=0)
     reproduce.add_argument("--output-dir", default=".")
     reproduce.set_defaults(func=_reproduce)
+
+    add_recommend_parser(sub)
 
     args = parser.parse_args(argv)
     try:

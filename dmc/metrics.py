@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .evaluation import rmse  # noqa: F401  (one implementation, re-exported)
 from .observations import Observations
 
 __all__ = ["recovery_error", "rmse"]
@@ -51,21 +52,6 @@ def recovery_error(estimate, truth, observed) -> float:
     if denom == 0:
         raise ValueError("The unobserved entries of 'truth' are all zero (or there are none).")
     return float(np.linalg.norm(diff) / denom)
-
-
-def rmse(y_true, y_pred) -> float:
-    """Root mean squared error between two arrays of equal shape.
-
-    >>> rmse([1.0, 2.0], [1.0, 4.0])
-    1.4142135623730951
-    """
-    a = np.asarray(y_true, dtype=float)
-    b = np.asarray(y_pred, dtype=float)
-    if a.shape != b.shape:
-        raise ValueError(
-            f"The 'y_pred' parameter must have the shape of 'y_true' {a.shape}. Got {b.shape}."
-        )
-    return float(np.sqrt(np.mean((a - b) ** 2)))
 
 
 def _dense(x) -> np.ndarray:

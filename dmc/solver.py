@@ -23,7 +23,6 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
 from ._sampled import SampledPattern
@@ -77,6 +76,10 @@ def train(
         Observed indices and values on the model's device and dtype.
     step_size : "auto" or float
         Backtracking search, or a fixed base step (the published recipe).
+    step_rule : {"bb", "armijo"}
+        Under ``step_size="auto"``, the trial step: Barzilai–Borwein ("bb") or
+        the last step, doubled after a step without backtracking ("armijo";
+        kept for ablations).
     grow : float
         Factor by which the accepted step is enlarged before the next search.
     max_iter : int
@@ -363,8 +366,3 @@ class _NoBar:
 
     def close(self):
         pass
-
-
-def as_numpy_history(history: dict) -> dict:
-    """History lists as numpy arrays."""
-    return {k: np.asarray(v) for k, v in history.items()}
