@@ -9,6 +9,7 @@ import sys
 
 from . import __version__, experiments
 from ._cli_recommend import add_recommend_parser
+from .api import METHODS
 from .synthetic import make_problem
 
 
@@ -48,6 +49,9 @@ def main(argv=None) -> int:
     compare.add_argument("--rank-estimate", type=int, default=None, help="r̂ (default: rank)")
     compare.add_argument("--condition-number", type=float, default=None)
     compare.add_argument("--noise", type=float, default=0.0)
+    compare.add_argument(
+        "--methods", nargs="+", choices=METHODS, default=list(METHODS), help="(all four)"
+    )
     compare.add_argument("--no-peers", action="store_true", help="skip scikit-learn's imputers")
     compare.add_argument("--output-dir", default=".", help="where figures and JSON go")
     compare.set_defaults(func=_compare)
@@ -142,7 +146,9 @@ def _compare(args) -> int:
         f"seed {args.seed}, float64"
     )
     print(f"dmc compare: {desc}\nmachine: {experiments.machine()}")
-    rows = experiments.compare_methods(problem, rank=rank_hat, seed=args.seed, depth=args.depth)
+    rows = experiments.compare_methods(
+        problem, rank=rank_hat, methods=args.methods, seed=args.seed, depth=args.depth
+    )
     if not args.no_peers:
         rows += experiments.compare_peers(problem, seed=args.seed)
     _print_table(rows)
