@@ -53,6 +53,12 @@ def main(argv=None) -> int:
         "--methods", nargs="+", choices=METHODS, default=list(METHODS), help="(all four)"
     )
     compare.add_argument("--no-peers", action="store_true", help="skip scikit-learn's imputers")
+    compare.add_argument(
+        "--n-iter-no-change",
+        type=int,
+        default=50,
+        help="every method also stops when its loss stalls for this many iterations (50)",
+    )
     compare.add_argument("--output-dir", default=".", help="where figures and JSON go")
     compare.set_defaults(func=_compare)
 
@@ -143,11 +149,16 @@ def _compare(args) -> int:
     desc = (
         f"{shape[0]}x{shape[1]}, rank {args.rank}, r̂ {rank_hat}, {args.fraction:.0%} observed, "
         f"κ {args.condition_number or 'gaussian'}, noise {args.noise}, L={args.depth}, "
-        f"seed {args.seed}, float64"
+        f"seed {args.seed}, float64, stall rule {args.n_iter_no_change} iterations"
     )
     print(f"dmc compare: {desc}\nmachine: {experiments.machine()}")
     rows = experiments.compare_methods(
-        problem, rank=rank_hat, methods=args.methods, seed=args.seed, depth=args.depth
+        problem,
+        rank=rank_hat,
+        methods=args.methods,
+        seed=args.seed,
+        depth=args.depth,
+        n_iter_no_change=args.n_iter_no_change,
     )
     if not args.no_peers:
         rows += experiments.compare_peers(problem, seed=args.seed)
@@ -159,7 +170,7 @@ def _compare(args) -> int:
             dict(problem=desc, machine=experiments.machine(), rows=_jsonable(rows)), fh, indent=1
         )
     print(f"table written to {stem}.json")
-    _figure("error_curves", _runs(rows), stem + ".png", desc)
+    _figure("error_curves", _runs(rows), stem + ".png", f"{desc}\n{experiments.machine()}")
     return 0
 
 

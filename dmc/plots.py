@@ -38,10 +38,11 @@ def error_curves(runs: dict, path: str, title: str, *, key: str = "recovery_erro
         err = np.asarray(h[key], dtype=float)
         ok = np.isfinite(err)
         style = STYLES.get(label.split(" ")[0], {})
+        t = np.asarray(h["time"])
         axes[0].semilogy(np.asarray(h["iteration"])[ok], err[ok], label=label, **style)
-        axes[1].semilogy(np.asarray(h["time"])[ok], err[ok], label=label, **style)
+        axes[1].loglog(t[ok & (t > 0)], err[ok & (t > 0)], label=label, **style)
     axes[0].set_xlabel("iteration")
-    axes[1].set_xlabel("seconds (training only)")
+    axes[1].set_xlabel("seconds (training only, log scale)")
     axes[0].set_ylabel("relative recovery error (unobserved entries)")
     for ax in axes:
         ax.grid(True, which="major", alpha=0.3)
