@@ -37,7 +37,9 @@ def error_curves(runs: dict, path: str, title: str, *, key: str = "recovery_erro
     for label, h in runs.items():
         err = np.asarray(h[key], dtype=float)
         ok = np.isfinite(err)
-        style = STYLES.get(label.split(" ")[0], {})
+        style = dict(STYLES.get(label.split(" ")[0], {}))
+        if label.endswith("γ=0"):  # the frozen-outer-factor ablation
+            style.update(color="0.45", ls=":")
         t = np.asarray(h["time"])
         axes[0].semilogy(np.asarray(h["iteration"])[ok], err[ok], label=label, **style)
         axes[1].loglog(t[ok & (t > 0)], err[ok & (t > 0)], label=label, **style)
