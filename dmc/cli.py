@@ -8,8 +8,8 @@ import os
 import sys
 
 from . import __version__, experiments
-from ._cli_recommend import add_recommend_parser
 from .api import METHODS
+from .cli_recommend import add_recommend_parser
 from .synthetic import make_problem
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import dmc
-from dmc._cli_recommend import main as recommend_main
+from dmc.cli_recommend import main as recommend_main
 from dmc.evaluation import rmse
 from dmc.ratings import RATINGS_DEFAULTS, RatingsModel
 

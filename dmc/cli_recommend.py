@@ -1,7 +1,7 @@
 """The ``dmc recommend`` subcommand: fit a ratings file, report held-out metrics, write lists.
 
 Wired into ``dmc/cli.py`` with ``add_recommend_parser(sub)``; ``main`` runs it
-on its own (``python -m dmc._cli_recommend``). This module is part of the
+on its own (``python -m dmc.cli_recommend``). This module is part of the
 command line: it prints; the library does not.
 """
 
