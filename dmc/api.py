@@ -51,7 +51,7 @@ class CompletionResult:
         The trained factorization (for advanced use).
     """
 
-    def __init__(self, model, method, outcome, seconds):
+    def __init__(self, model, method, outcome):
         self.model = model
         self.method = method
         self.shape = model.shape
@@ -59,7 +59,6 @@ class CompletionResult:
         self.converged = outcome.converged
         self.stop_reason = outcome.stop_reason
         self.history = outcome.history
-        self.seconds = seconds
         self.n_parameters = model.n_parameters
 
     def factors(self) -> tuple[np.ndarray, np.ndarray]:
@@ -260,10 +259,9 @@ def complete(
     else:
         model = models.burer_monteiro(obs, rank=rank, init_scale=init_scale, init=init, **common)
     pattern = SampledPattern(obs, dtype=torch_dtype, device=torch_device)
-    return fit_model(
+    outcome = train(
         model,
         pattern,
-        method=method,
         step_size=step_size,
         max_change=max_change,
         weight_decay=weight_decay,
@@ -275,13 +273,7 @@ def complete(
         callback=callback,
         verbose=verbose,
     )
-
-
-def fit_model(model, pattern, *, method, **options) -> CompletionResult:
-    """Train an already built model and wrap it (used by :func:`complete`)."""
-    outcome = train(model, pattern, **options)
-    seconds = outcome.history["time"][-1]
-    return CompletionResult(model, method, outcome, seconds)
+    return CompletionResult(model, method, outcome)
 
 
 def _recovery_evaluator(truth, obs: Observations):

@@ -72,18 +72,7 @@ def compare_methods(
         kwargs = dict(options)
         if method == "burer-monteiro":
             kwargs.setdefault("init", "spectral")
-        start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            result = complete(
-                problem.observations,
-                rank=rank,
-                method=method,
-                random_state=seed,
-                truth=truth,
-                **kwargs,
-            )
-        wall = time.perf_counter() - start
+        result, wall = _fit(problem, truth, method=method, rank=rank, seed=seed, **kwargs)
         rows.append(
             dict(
                 method=method,
@@ -199,20 +188,8 @@ def rank_sweep(
     rows = []
     for rank in ranks:
         for method in methods:
-            start = time.perf_counter()
             hit = {}
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                result = complete(
-                    problem.observations,
-                    rank=rank,
-                    method=method,
-                    random_state=seed,
-                    truth=truth,
-                    **options,
-                )
-            wall = time.perf_counter() - start
+            result, wall = _fit(problem, truth, method=method, rank=rank, seed=seed, **options)
             err = np.asarray(result.history["recovery_error"])
             reached = np.flatnonzero(err <= target)
             if reached.size:
@@ -306,6 +283,22 @@ def parsimony(
         recovery_error=err,
         step_size=eta,
     )
+
+
+def _fit(problem: Problem, truth: np.ndarray, *, method, rank, seed, **options):
+    """``complete`` with the truth recorded in the history; (result, wall seconds)."""
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = complete(
+            problem.observations,
+            rank=rank,
+            method=method,
+            random_state=seed,
+            truth=truth,
+            **options,
+        )
+    return result, time.perf_counter() - start
 
 
 def _cluster_spread(values: np.ndarray, size: int) -> float:

@@ -72,10 +72,6 @@ class Factorization(torch.nn.Module):
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    @property
-    def width(self) -> int:
-        return self.factors()[0].shape[0]
-
     def _left_right(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``A = F_K ⋯ F_2`` (m x k) and ``B = F_1ᵀ`` (n x k), so that ``W = A Bᵀ``."""
         fs = self.factors()

@@ -27,6 +27,14 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, title: str, path: str) -> str:
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def error_curves(runs: dict, path: str, title: str, *, key: str = "recovery_error") -> str:
     """Recovery error against iterations (left) and seconds (right), one line per run.
 
@@ -49,11 +57,7 @@ def error_curves(runs: dict, path: str, title: str, *, key: str = "recovery_erro
     for ax in axes:
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, title, path)
 
 
 def rank_sweep_figure(rows: list[dict], path: str, title: str) -> str:
@@ -74,11 +78,7 @@ def rank_sweep_figure(rows: list[dict], path: str, title: str) -> str:
         ax.set_xlabel("rank estimate r̂")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, title, path)
 
 
 def parsimony_figure(results: list[dict], path: str, title: str) -> str:
@@ -98,8 +98,4 @@ def parsimony_figure(results: list[dict], path: str, title: str) -> str:
             fontsize=9,
         )
         ax.grid(True, alpha=0.3)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, title, path)
