@@ -14,7 +14,12 @@ subspace where learning happens.
 from . import datasets, evaluation, model_selection
 from .api import METHODS, CompletionResult, complete
 from .estimator import DeepMatrixCompletion
-from .exceptions import ConvergenceWarning, DivergenceError, ProblemTooLargeError
+from .exceptions import (
+    ConvergenceWarning,
+    DivergenceError,
+    FileFormatError,
+    ProblemTooLargeError,
+)
 from .metrics import recovery_error, rmse
 from .observations import Observations
 from .ratings import RatingsModel
@@ -28,6 +33,7 @@ __all__ = [
     "ConvergenceWarning",
     "DeepMatrixCompletion",
     "DivergenceError",
+    "FileFormatError",
     "LowRankMatrix",
     "Observations",
     "Problem",

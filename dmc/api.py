@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 
@@ -15,6 +17,7 @@ from ._validation import (
     resolve_device,
     resolve_dtype,
 )
+from .checkpoint import Checkpoint, fingerprint
 from .observations import Observations, _as_index_array
 from .solver import train
 
@@ -128,6 +131,8 @@ def complete(
     eval_every=1,
     callback=None,
     verbose=False,
+    checkpoint=None,
+    checkpoint_every=100,
 ) -> CompletionResult:
     """Complete a partially observed matrix with a deep (compressed) factorization.
 
@@ -188,6 +193,16 @@ def complete(
         ``callback(iteration, state)``; return True to stop.
     verbose : bool
         Show a progress bar.
+    checkpoint : str, os.PathLike or None
+        A file where the state of training is saved every ``checkpoint_every``
+        iterations and when it stops. If the file already holds a checkpoint of
+        the same data and options, training resumes from it, so re-running a
+        killed call finishes it; on CPU the result is bitwise that of an
+        uninterrupted run. A checkpoint of another fit is never overwritten (a
+        ValueError says what differs). ``max_iter``, ``tol`` and the other
+        stopping options may change between runs.
+    checkpoint_every : int, default 100
+        Iterations between checkpoints.
 
     Returns
     -------
@@ -244,6 +259,28 @@ def complete(
     torch_device = resolve_device(device)
     rng = check_random_state(random_state)
     evaluate = _recovery_evaluator(truth, obs) if truth is not None else None
+    checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
+    if checkpoint is not None:
+        if not isinstance(checkpoint, (str, os.PathLike)):
+            raise TypeError(
+                "The 'checkpoint' parameter must be a path (str or os.PathLike) or None. "
+                f"Got {type(checkpoint).__name__} instead."
+            )
+        options = dict(
+            method=method,
+            rank=rank,
+            depth=depth,
+            init_scale=init_scale,
+            gamma=gamma,
+            width=width,
+            init=init,
+            step_size=step_size,
+            max_change=max_change,
+            weight_decay=weight_decay,
+            dtype=str(torch_dtype),
+            random_state=_seed_fingerprint(random_state),
+        )
+        checkpoint = Checkpoint(checkpoint, checkpoint_every, fingerprint(obs, options), options)
 
     common = dict(rng=rng, dtype=torch_dtype, device=torch_device)
     if method == "compressed":
@@ -272,8 +309,20 @@ def complete(
         eval_every=eval_every,
         callback=callback,
         verbose=verbose,
+        checkpoint=checkpoint,
     )
     return CompletionResult(model, method, outcome)
+
+
+def _seed_fingerprint(random_state):
+    """A JSON-able stand-in for ``random_state`` in a checkpoint's fingerprint."""
+    if random_state is None or isinstance(random_state, (int, np.integer)):
+        return None if random_state is None else int(random_state)
+    raise TypeError(
+        "With a 'checkpoint', the 'random_state' parameter must be an int (or None), so "
+        "that a resumed fit starts from the same initialisation. "
+        f"Got {type(random_state).__name__} instead."
+    )
 
 
 def _recovery_evaluator(truth, obs: Observations):

@@ -2,7 +2,7 @@
 
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["ConvergenceWarning", "DivergenceError", "ProblemTooLargeError"]
+__all__ = ["ConvergenceWarning", "DivergenceError", "FileFormatError", "ProblemTooLargeError"]
 
 
 class DivergenceError(FloatingPointError):
@@ -11,3 +11,7 @@ class DivergenceError(FloatingPointError):
 
 class ProblemTooLargeError(ValueError, MemoryError):
     """The requested model would not fit in memory; raised before allocating."""
+
+
+class FileFormatError(ValueError):
+    """A file is not a dmc file, or is truncated, edited or of another kind."""

@@ -65,6 +65,7 @@ def train(
     eval_every: int = 1,
     callback=None,
     verbose: bool = False,
+    checkpoint=None,
 ) -> TrainingOutcome:
     """Train ``model`` in place on the observed entries of ``pattern``.
 
@@ -106,6 +107,10 @@ def train(
         with ``loss``, ``residual``, ``step_size`` and ``time``; return True to stop.
     verbose : bool
         Show a tqdm progress bar.
+    checkpoint : dmc.checkpoint.Checkpoint or None
+        Save the loop's state every ``checkpoint.every`` iterations and when
+        training stops; if the checkpoint file exists, resume from it (the
+        parameters in ``model`` are replaced by the saved ones).
 
     Notes
     -----
@@ -152,25 +157,57 @@ def train(
             due = it % eval_every == 0
             history["recovery_error"].append(float(evaluate(model)) if due else math.nan)
 
-    bar = _progress(max_iter, verbose)
-    clock = 0.0
-    start = time.perf_counter()
-    loss = loss_fn()
-    loss_value = loss.item()
-    if not math.isfinite(loss_value):
-        raise DivergenceError(
-            "The loss at the initial point is not finite; check the observed values "
-            "and 'init_scale'."
-        )
-    _zero_grad(params)
-    loss.backward()
-    clock += time.perf_counter() - start
-    record(0, loss_value, 0.0, clock)
-    loss0 = loss_value
+    saved_state = checkpoint.load() if checkpoint is not None else None
+    if saved_state is not None:
+        resumed = _resume(saved_state, params, history)
+        loss_value, loss0, eta, previous, clock, first = resumed
+        if first > max_iter or saved_state[0]["stop_reason"] not in ("", "max_iter", "callback"):
+            # the saved fit had finished: nothing left to do
+            _check_finite(params)
+            meta = saved_state[0]
+            return TrainingOutcome(
+                n_iter=meta["n_iter"],
+                converged=meta["converged"],
+                stop_reason=meta["stop_reason"] or "max_iter",
+                history=history,
+            )
+        logger.info("resuming from %s at iteration %d", checkpoint.path, first)
+    else:
+        clock = 0.0
+        start = time.perf_counter()
+        loss = loss_fn()
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise DivergenceError(
+                "The loss at the initial point is not finite; check the observed values "
+                "and 'init_scale'."
+            )
+        _zero_grad(params)
+        loss.backward()
+        clock += time.perf_counter() - start
+        record(0, loss_value, 0.0, clock)
+        loss0 = loss_value
+        previous, first = None, 1
 
-    converged, reason, it = False, "max_iter", 0
-    previous = None
-    for it in range(1, max_iter + 1):
+    def save_state(iteration, stop_reason="", converged=False):
+        _save(
+            checkpoint,
+            params,
+            previous,
+            history,
+            iteration,
+            stop_reason,
+            converged,
+            loss_value=loss_value,
+            loss0=loss0,
+            eta=eta,
+            clock=clock,
+        )
+
+    bar = _progress(max_iter, verbose)
+    bar.update(first - 1)
+    converged, reason, it = False, "max_iter", first - 1
+    for it in range(first, max_iter + 1):
         start = time.perf_counter()
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
         saved = [p.detach().clone() for p in params]
@@ -220,6 +257,8 @@ def train(
         if it % 10 == 0 or it == 1:
             bar.set_postfix(residual=f"{residual:.2e}", step=f"{eta:.1e}")
         logger.debug("iter %d loss %.6e residual %.3e step %.3e", it, loss_value, residual, eta)
+        if not fixed and not backtracked:
+            eta *= grow  # the next trial step
         if residual <= tol:
             converged, reason = True, "tol"
             break
@@ -229,9 +268,11 @@ def train(
         if callback is not None and callback(it, _state(history)):
             reason = "callback"
             break
-        if not fixed and not backtracked:
-            eta *= grow
+        if checkpoint is not None and checkpoint.due(it):
+            save_state(it)
     bar.close()
+    if checkpoint is not None:
+        save_state(it, reason, converged)
 
     if reason == "max_iter":
         warnings.warn(
@@ -255,6 +296,55 @@ def train(
         "stopped after %d iterations (%s), residual %.3e", it, reason, history["residual"][-1]
     )
     return TrainingOutcome(n_iter=it, converged=converged, stop_reason=reason, history=history)
+
+
+def _save(checkpoint, params, previous, history, iteration, stop_reason, converged, **scalars):
+    """Write what the loop carries into the next iteration to ``checkpoint``."""
+    arrays = {}
+    for k, p in enumerate(params):
+        arrays[f"param_{k}"] = p.detach().cpu().numpy()
+        arrays[f"grad_{k}"] = p.grad.detach().cpu().numpy()
+    if previous is not None:
+        for k, g in enumerate(previous[0]):
+            arrays[f"previous_grad_{k}"] = g.detach().cpu().numpy()
+    meta = dict(
+        scalars,
+        n_iter=iteration,
+        stop_reason=stop_reason,
+        converged=converged,
+        previous_eta=None if previous is None else previous[1],
+        history=history,
+    )
+    checkpoint.save(meta, arrays)
+
+
+def _resume(saved, params, history):
+    """Load a checkpoint's state into ``params`` and ``history``; return the loop's scalars."""
+    meta, arrays = saved
+    with torch.no_grad():
+        for k, p in enumerate(params):
+            value = arrays.get(f"param_{k}")
+            if value is None or tuple(value.shape) != tuple(p.shape):
+                raise ValueError(
+                    "The checkpoint does not match the model: parameter "
+                    f"{k} has shape {None if value is None else value.shape}, expected "
+                    f"{tuple(p.shape)}."
+                )
+            p.copy_(torch.from_numpy(value))
+            p.grad = torch.from_numpy(arrays[f"grad_{k}"]).to(device=p.device, dtype=p.dtype)
+    previous = None
+    if meta["previous_eta"] is not None:
+        grads = [
+            torch.from_numpy(arrays[f"previous_grad_{k}"]).to(device=p.device, dtype=p.dtype)
+            for k, p in enumerate(params)
+        ]
+        previous = (grads, meta["previous_eta"])
+    saved_history = meta["history"]
+    length = len(saved_history["iteration"])
+    for key in history:
+        history[key].extend(saved_history.get(key, [math.nan] * length))
+    first = meta["n_iter"] + 1
+    return meta["loss_value"], meta["loss0"], meta["eta"], previous, meta["clock"], first
 
 
 def _inner(multipliers, a, b) -> float:
