@@ -22,6 +22,7 @@ from .exceptions import (
 )
 from .metrics import recovery_error, rmse
 from .observations import Observations
+from .persistence import load
 from .ratings import RatingsModel
 from .synthetic import LowRankMatrix, Problem, low_rank_matrix, make_problem, sample_entries
 
@@ -42,6 +43,7 @@ __all__ = [
     "complete",
     "datasets",
     "evaluation",
+    "load",
     "low_rank_matrix",
     "make_problem",
     "model_selection",

@@ -132,3 +132,100 @@ def check_random_state(random_state) -> np.random.Generator:
             _fail("random_state", "None, a non-negative int or a numpy Generator", random_state)
         return np.random.default_rng(int(random_state))
     _fail("random_state", "None, a non-negative int or a numpy Generator", random_state, TypeError)
+
+
+def as_real_array(
+    X, name: str, *, owner: str = "", expected: str = "hold real numbers"
+) -> np.ndarray:
+    """``X`` as a float64 array, refusing what is not real numbers, naming ``name``.
+
+    Refused with a ``TypeError``: None, ragged nesting, complex, boolean
+    (a mask, not values) and string dtypes, and object arrays holding anything
+    but real numbers and None (None becomes NaN). ``owner`` (e.g.
+    " of DeepMatrixCompletion") follows the parameter's name in messages,
+    ``expected`` says what it must be.
+    Shape, emptiness and finiteness are left to the caller.
+    """
+    start = f"The {name!r} parameter{owner} must {expected}"
+    if X is None:
+        raise TypeError(f"{start}. Got None instead.")
+    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):  # pandas
+        X = _pandas_as_float(X, start)
+    try:
+        arr = np.asarray(X)
+    except (TypeError, ValueError) as exc:  # ragged lists and the like
+        raise TypeError(
+            f"{start} in a rectangular array. Got {type(X).__name__} that numpy cannot "
+            f"convert ({exc})."
+        ) from None
+    kind = arr.dtype.kind
+    if kind in "fiu":
+        return arr.astype(np.float64, copy=False)
+    if kind == "c":
+        raise TypeError(f"{start}. Got complex dtype {arr.dtype} instead.")
+    if kind == "b":
+        raise TypeError(
+            f"{start}, not booleans (a mask?). Got dtype bool instead; pass "
+            f"{name}.astype(float) to use 0 and 1 as values."
+        )
+    if kind in "US":
+        raise TypeError(
+            f"{start}, not strings. Got dtype {arr.dtype} instead; convert the strings "
+            "to numbers first."
+        )
+    if kind != "O":
+        raise TypeError(f"{start}. Got dtype {arr.dtype} instead.")
+    try:
+        out = arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        pos, bad = _first_not_real(arr)
+        raise TypeError(
+            f"{start}. Got {type(bad).__name__} {bad!r} at position {pos} instead ({exc})."
+        ) from None
+    pos, bad = _first_not_real(arr)
+    if bad is not None:
+        raise TypeError(
+            f"{start}. Got {type(bad).__name__} {bad!r} at position {pos} instead; "
+            "convert it to a number first."
+        )
+    return out
+
+
+def _first_not_real(arr):
+    """Position and value of the first element that is neither a real number nor None."""
+    for pos, value in np.ndenumerate(arr):
+        if value is None or type(value).__name__ == "NAType":  # pandas.NA
+            continue
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            return (pos[0] if len(pos) == 1 else pos), value
+    return None, None
+
+
+def _pandas_as_float(X, start):
+    dtypes = X.dtypes.items() if hasattr(X, "dtypes") and hasattr(X, "columns") else None
+    for column, dtype in dtypes if dtypes is not None else [(None, X.dtype)]:
+        where = "" if column is None else f" in column {column!r}"
+        kind = getattr(dtype, "kind", "O")
+        if kind == "b":
+            raise TypeError(f"{start}, not booleans. Got dtype {dtype}{where} instead.")
+        if kind == "c":
+            raise TypeError(f"{start}. Got complex dtype {dtype}{where} instead.")
+        if kind in "fiu":
+            continue
+        series = X if column is None else X[column]
+        try:
+            values = series.to_numpy(dtype=object)
+        except (TypeError, ValueError):  # pragma: no cover - exotic extension types
+            values = np.asarray(list(series), dtype=object)
+        pos, bad = _first_not_real(values)
+        if bad is not None:
+            raise TypeError(
+                f"{start}. Got {type(bad).__name__} {bad!r}{where} at row {pos} "
+                f"(dtype {dtype}) instead."
+            )
+    try:
+        return X.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - checked above
+        raise TypeError(
+            f"{start}. Got {type(X).__name__} that cannot be converted ({exc})."
+        ) from None

@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OSError) as exc:  # bad arguments, unwritable output
         print(f"dmc: error: {exc}", file=sys.stderr)
         return 2
 
@@ -141,7 +141,7 @@ def _demo(args) -> int:
 
 def _compare(args) -> int:
     shape = tuple(args.shape)
-    rank_hat = args.rank_estimate or args.rank
+    rank_hat = args.rank if args.rank_estimate is None else args.rank_estimate
     problem = make_problem(
         shape,
         args.rank,

@@ -104,6 +104,10 @@ def _run(args) -> int:
         raise ValueError(
             f"The '--test-fraction' option must be in [0, 1). Got {args.test_fraction} instead."
         )
+    if not np.isfinite(args.threshold):
+        raise ValueError(
+            f"The '--threshold' option must be a finite number. Got {args.threshold} instead."
+        )
     if args.top_k < 1:
         raise ValueError(f"The '--top-k' option must be an int ≥ 1. Got {args.top_k} instead.")
     if args.write == "predictions" and args.test_fraction == 0:

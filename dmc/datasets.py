@@ -21,6 +21,7 @@ MovieLens data is licensed by GroupLens for research use; dmc never ships it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import itertools
@@ -162,8 +163,9 @@ def read_ratings(path, *, format="auto", columns=None, sep=None, as_frame=True, 
     ------
     ValueError
         For an unknown layout, a line with the wrong number of fields, a
-        rating that is not a number, or missing columns; the message names the
-        file, the row and the value.
+        rating that is not a number or not finite, missing or repeated
+        columns, an empty file, or text not in ``encoding``; the message names
+        the file, the row and the value.
 
     Examples
     --------
@@ -175,10 +177,32 @@ def read_ratings(path, *, format="auto", columns=None, sep=None, as_frame=True, 
     >>> data["user"], data["rating"]
     (array([196, 186]), array([3., 3.]))
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"The 'path' parameter must be a str or path-like. Got {path!r} instead.")
     path = Path(os.fspath(path))
     fmt = check_choice(format, "format", FORMATS)
+    if not isinstance(encoding, str):
+        raise TypeError(f"The 'encoding' parameter must be a str. Got {encoding!r} instead.")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(
+            f"The 'encoding' parameter must name a text encoding known to Python (e.g. "
+            f"'utf-8', 'latin-1'). Got {encoding!r} instead."
+        ) from None
     if not path.is_file():
         raise FileNotFoundError(f"The 'path' parameter must name a file. Got {str(path)!r}.")
+    try:
+        return _read_ratings(path, fmt, columns, sep, as_frame, encoding)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"The file {str(path)!r} must be text in the encoding {encoding!r}. Got byte "
+            f"{exc.object[exc.start : exc.start + 1]!r} at byte offset {exc.start}, which "
+            f"is not valid {encoding!r}; pass the file's encoding, e.g. encoding='latin-1'."
+        ) from None
+
+
+def _read_ratings(path, fmt, columns, sep, as_frame, encoding):
     if fmt == "auto":
         fmt = _guess_format(path, encoding)
     if sep is not None and (fmt != "csv" or not isinstance(sep, str) or len(sep) != 1):
@@ -268,7 +292,10 @@ def _read_fields(path, sep, encoding, has_header, fmt):
         if has_header:
             header = next(rows, None)
             if header is None:
-                raise ValueError(f"The file {str(path)!r} is empty: no header, no ratings.")
+                raise ValueError(
+                    f"The file {str(path)!r} is empty: it must have a header line and "
+                    "ratings. Got no line at all."
+                )
             header = [h.strip() for h in header]
         width = None if header is None else len(header)
         parts: list[list[np.ndarray]] = []
@@ -297,7 +324,10 @@ def _read_fields(path, sep, encoding, has_header, fmt):
             parts.append([np.char.strip(np.array(col, dtype=str)) for col in zip(*chunk)])
             done += len(chunk)
     if not parts:
-        raise ValueError(f"The file {str(path)!r} holds no ratings.")
+        raise ValueError(
+            f"The file {str(path)!r} holds no ratings: it must have at least one data line. "
+            f"Got {'only a header' if header is not None else 'no data line'}."
+        )
     fields = [np.concatenate([p[c] for p in parts]) for c in range(width)]
     return header, fields
 
@@ -321,24 +351,36 @@ def _match_columns(names, columns, path):
             if name not in names:
                 raise ValueError(
                     f"The 'columns' parameter names column {name!r} for {key!r}, but the "
-                    f"header of {str(path)!r} has {names}."
+                    f"header of {str(path)!r} has {names}. Got columns={dict(columns)!r}."
                 )
+            _check_unique(names, name, path)
             positions[key] = names.index(name)
     for key, aliases in _ALIASES.items():
         if key in positions:
             continue
         for alias in aliases:
             if alias in lowered:
+                _check_unique(lowered, alias, path)
                 positions[key] = lowered.index(alias)
                 break
     missing = [k for k in ("user", "item", "rating") if k not in positions]
     if missing:
         raise ValueError(
-            f"The header of {str(path)!r} has no column for {missing} among {names}. "
-            "Name them with the 'columns' parameter, e.g. columns={'user': ..., "
-            "'item': ..., 'rating': ...}."
+            f"The header of {str(path)!r} has no column for {missing} among {names}: it "
+            "must name a user, an item and a rating column; got none of the usual names for "
+            f"{', '.join(missing)}. Name them with the 'columns' parameter, e.g. "
+            "columns={'user': ..., 'item': ..., 'rating': ...}."
         )
     return positions
+
+
+def _check_unique(names, name, path):
+    if names.count(name) > 1:
+        raise ValueError(
+            f"The header of {str(path)!r} must name each column once. Got {name!r} "
+            f"{names.count(name)} times in {names}; rename one, or choose with the "
+            "'columns' parameter."
+        )
 
 
 def _parse_ids(raw: np.ndarray) -> np.ndarray:
@@ -367,7 +409,7 @@ def _parse_numbers(raw, path, name, integral):
         t = int(np.flatnonzero(~np.isfinite(values))[0])
         raise ValueError(
             f"The file {str(path)!r} must hold finite numbers in column {name!r}. "
-            f"Got {raw[t]!r} on data row {t + 1}."
+            f"Got {str(raw[t])!r} on data row {t + 1}."
         )
     if integral and np.all(values == np.round(values)) and np.abs(values).max() < 2**53:
         return values.astype(np.int64)

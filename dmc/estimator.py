@@ -19,8 +19,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._validation import check_float, check_int
-from .api import complete
+from ._validation import as_real_array, check_float, check_int
+from .api import DEGENERATE_WARNING, complete
 from .model_selection import DEFAULT_SCORING_SEED, _heldout_score
 from .observations import Observations
 
@@ -124,7 +124,8 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         kept); rows without observed entries hold ``column_means_``.
     column_means_ : ndarray of shape (n_features_in_,)
         Column means of ``completed_`` over the rows that had observed
-        entries: the fill for rows with no observed entry.
+        entries: the fill for rows with no observed entry. For a column with
+        no observed entry in ``fit``, the mean of all observed entries.
     n_iter_ : int
         Training iterations.
     converged_ : bool
@@ -165,9 +166,15 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     ``TypeError`` for sparse input. Complete a sparse matrix of observations
     with ``dmc.complete(X, rank=...)`` (``dmc.Observations.from_sparse``).
 
-    A column with no observed entry in ``fit`` cannot be completed and raises
-    a ``ValueError``; training rows with no observed entry are left out of
-    the training, with a warning.
+    **Empty rows and columns.** Nothing is dropped silently. Training rows
+    and columns with no observed entry are left out of the training, with a
+    warning, and kept in the output: an empty training row is filled with
+    ``column_means_``; an empty training column, in ``fit`` and in every
+    later ``transform``, with the mean of all observed training entries (its
+    entry of ``column_means_``; nothing else is known about it). A fully
+    observed training matrix is fine (nothing to fill; ``fit`` learns the
+    column space for new rows). A failed ``fit`` leaves a fitted estimator as
+    it was. docs/input-validation.md lists every refused input.
 
     ``score(X)`` hides 20% of the observed entries of ``X`` (a fixed seed, so
     every candidate of a search sees the same ones), fills them by fold-in
@@ -251,6 +258,16 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         -------
         self : DeepMatrixCompletion
         """
+        # all or nothing: a failed fit leaves the estimator as it was, fitted or not
+        state = dict(vars(self))
+        try:
+            return self._fit(X)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(state)
+            raise
+
+    def _fit(self, X):
         X = self._validate_X(X, reset=True)
         rank = _named(check_int, self.rank, "rank", low=1)
         self._penalty_scale = _named(
@@ -265,12 +282,16 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 f"The 'X' parameter must have at least one observed (non-NaN) entry. Got an "
                 f"array of shape {X.shape} with none."
             )
-        empty_cols = np.flatnonzero(~observed.any(axis=0))
+        keep_cols = observed.any(axis=0)
+        fill = float(X[observed].astype(np.float64).mean())
+        empty_cols = np.flatnonzero(~keep_cols)
         if empty_cols.size:
-            raise ValueError(
-                "The 'X' parameter must have an observed entry in every column: a column "
-                f"with none cannot be completed. Got {empty_cols.size} empty column(s), "
-                f"starting with {empty_cols[:5].tolist()}."
+            warnings.warn(
+                f"{empty_cols.size} column(s) of 'X' have no observed entry (starting with "
+                f"{empty_cols[:5].tolist()}); they are left out of the training and filled "
+                f"with the mean of all observed entries ({fill:.6g}), here and in transform.",
+                UserWarning,
+                stacklevel=3,
             )
         keep_rows = observed.any(axis=1)
         n_empty = int(m - keep_rows.sum())
@@ -280,9 +301,10 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 f"{int(np.flatnonzero(~keep_rows)[0])}); they are left out of the training "
                 "and filled with the column means.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         X_fit = X[keep_rows] if n_empty else X
+        X_fit = X_fit[:, keep_cols] if empty_cols.size else X_fit
         self.rank_ = min(rank, *X_fit.shape)
         if self.rank_ < rank:
             warnings.warn(
@@ -290,11 +312,14 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 f"min(n_samples, n_features) = {self.rank_} of the training rows; using "
                 f"rank {self.rank_}.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
 
         obs = Observations.from_dense(X_fit)
-        result = self._complete(obs, X.dtype)
+        with warnings.catch_warnings():
+            # a fully observed training matrix is normal use here (see Notes)
+            warnings.filterwarnings("ignore", DEGENERATE_WARNING, UserWarning)
+            result = self._complete(obs, X.dtype)
         self.n_iter_ = int(result.n_iter)
         self.converged_ = bool(result.converged)
         self.stop_reason_ = result.stop_reason
@@ -305,14 +330,17 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         cutoff = math.sqrt(np.finfo(A.dtype).eps) * (s[0] if s.size else 0.0)
         kept = s > cutoff
         self.singular_values_ = s[kept]
-        self.components_ = s[kept, None] * Vt[kept]
+        # an empty training column gets no component: transform fills it with its mean
+        self.components_ = np.zeros((int(kept.sum()), n))
+        self.components_[:, keep_cols] = s[kept, None] * Vt[kept]
         self.n_components_ = int(kept.sum())
         s_max = float(s[0]) if s.size else 0.0
         self._penalty = self._penalty_scale * (s_max**2 if s_max > 0 else 1.0)
 
         W = result.to_dense().astype(np.float64, copy=False)
         completed = np.empty((m, n), dtype=np.float64)
-        completed[keep_rows] = self._clipped(W)
+        completed[np.ix_(keep_rows, keep_cols)] = self._clipped(W)
+        completed[:, ~keep_cols] = self._clipped(fill)
         completed[keep_rows] = np.where(observed[keep_rows], X[keep_rows], completed[keep_rows])
         self.column_means_ = completed[keep_rows].mean(axis=0)
         completed[~keep_rows] = self._clipped(self.column_means_)
@@ -350,19 +378,24 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         has_missing = ~observed.all(axis=1)
         if not has_missing.any():
             return out
-        empty = ~observed.any(axis=1)
+        # columns with no observed entry in fit have no component (see fit): their
+        # entries are filled with their mean, and carry nothing to fold in
+        unseen = ~self.components_.any(axis=0) if self.n_components_ else np.zeros(X.shape[1], bool)
+        empty = ~(observed & ~unseen).any(axis=1)
         if empty.any():
             warnings.warn(
                 f"{int(empty.sum())} row(s) of 'X' have no observed entry (the first is row "
-                f"{int(np.flatnonzero(empty)[0])}); they are filled with the column means of "
-                "the fitted matrix (column_means_).",
+                f"{int(np.flatnonzero(empty)[0])})"
+                f"{' in a column observed in fit' if unseen.any() else ''}; they are filled "
+                "with the column means of the fitted matrix (column_means_).",
                 UserWarning,
                 stacklevel=2,
             )
-            out[empty] = self._clipped(self.column_means_)
+            out[empty] = np.where(observed[empty], X[empty], self._clipped(self.column_means_))
         rows = np.flatnonzero(has_missing & ~empty)
         if rows.size:
             filled = self._clipped(self._fold_in(X[rows], observed[rows]))
+            filled[:, unseen] = self._clipped(self.column_means_[unseen])
             out[rows] = np.where(observed[rows], X[rows], filled)
         logger.debug(
             "DeepMatrixCompletion: folded in %d row(s), %d empty", rows.size, int(empty.sum())
@@ -392,6 +425,63 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         X = self._validate_X(X, reset=False)
         return _heldout_score(self.transform, X, 0.2, DEFAULT_SCORING_SEED)
 
+    def save(self, path):
+        """Write the fitted estimator to ``path``, in a file that runs no code when loaded.
+
+        A zip of ``.npy`` arrays and JSON, checksummed and written atomically
+        (see :mod:`dmc.persistence`). Every parameter is kept except
+        ``callback`` and a ``random_state`` that is a numpy Generator or
+        RandomState: both are stored as None.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        path : pathlib.Path
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import dmc
+        >>> M = dmc.low_rank_matrix((30, 20), 2, random_state=0).to_dense()
+        >>> X = np.where(np.random.default_rng(0).random(M.shape) < 0.7, M, np.nan)
+        >>> imputer = dmc.DeepMatrixCompletion(rank=2, random_state=0).fit(X)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = imputer.save(os.path.join(folder, "imputer.dmc"))
+        ...     restored = dmc.DeepMatrixCompletion.load(path)
+        >>> bool(np.array_equal(restored.transform(X), imputer.transform(X)))
+        True
+        """
+        from .persistence import save
+
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Read an estimator written by :meth:`save`; it comes back on the CPU.
+
+        A file of another kind (a ``RatingsModel``), a truncated or damaged
+        file raises :class:`dmc.FileFormatError`; nothing in the file is
+        executed. ``transform`` needs no GPU, so an estimator fitted with
+        ``device="cuda"`` loads and transforms on a CPU-only machine (``device``
+        keeps its value; refit there with ``set_params(device="cpu")``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        DeepMatrixCompletion
+            See :meth:`save` for an example.
+        """
+        from .persistence import load
+
+        return load(path, cls)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
@@ -412,6 +502,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 "a dense array with NaN for missing entries, or complete the sparse "
                 "observations with dmc.complete(X, rank=...) (dmc.Observations.from_sparse)."
             )
+        _check_dense_X(X)
         kwargs = {"dtype": [np.float64, np.float32], _FINITE_KW: "allow-nan", "reset": reset}
         if _sk_validate_data is not None:
             return _sk_validate_data(self, X, **kwargs)
@@ -470,6 +561,39 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 Cj = C[observed[i]]
                 latent[i] = np.linalg.solve(Cj.T @ Cj + ridge, rhs[i])
         return latent @ C.T
+
+
+def _check_dense_X(X):
+    """Refuse, naming 'X', what scikit-learn's check_array refuses with less clear words."""
+    name = "The 'X' parameter of DeepMatrixCompletion"
+    if isinstance(X, np.ndarray) and X.dtype.kind in "fiu":
+        arr = X
+    else:
+        try:
+            arr = as_real_array(X, "X", owner=" of DeepMatrixCompletion")
+        except TypeError as exc:
+            if "complex" not in str(exc):
+                raise
+            # scikit-learn's contract: a ValueError that says so
+            raise ValueError(f"{exc} Complex data not supported.") from None
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array (n_samples, n_features). Got an array of shape "
+            f"{arr.shape} instead. Reshape your data with X.reshape(-1, 1) for a single "
+            "feature or X.reshape(1, -1) for a single sample."
+        )
+    if 0 in arr.shape:
+        what = "sample" if arr.shape[0] == 0 else "feature"
+        raise ValueError(
+            f"{name} must have at least one sample and one feature. Got 0 {what}(s) "
+            f"(shape={arr.shape}) while a minimum of 1 is required."
+        )
+    if arr.dtype.kind == "f" and np.isinf(arr).any():
+        i, j = np.argwhere(np.isinf(arr))[0]
+        raise ValueError(
+            f"{name} must hold finite values, with NaN for missing entries, not infinity. "
+            f"Got {arr[i, j]} at row {i}, column {j} instead."
+        )
 
 
 def _column_space(A, B):

@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import check_float, check_random_state
+from ._validation import as_real_array, check_float, check_int, check_random_state
 
 __all__ = [
     "heldout_entries_scorer",
@@ -299,6 +299,14 @@ def search_rank(
 
     from .estimator import DeepMatrixCompletion
 
+    if isinstance(ranks, (str, bytes)) or not hasattr(ranks, "__iter__"):
+        raise TypeError(f"The 'ranks' parameter must be a sequence of ints. Got {ranks!r} instead.")
+    ranks = [check_int(r, "ranks", low=1) for r in ranks]
+    if not ranks:
+        raise ValueError("The 'ranks' parameter must hold at least one rank. Got none.")
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        cv = check_int(cv, "cv", low=2)
+
     if estimator is None:
         params.setdefault("random_state", random_state)
         estimator = DeepMatrixCompletion(**params)
@@ -346,13 +354,21 @@ def _dense_float(X, name: str) -> np.ndarray:
             "Got a scipy.sparse matrix: its unstored entries would be ambiguous (zero or "
             "missing). Use X.toarray() after setting the missing entries to NaN."
         )
-    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):  # pandas
-        X = X.to_numpy(dtype=np.float64, na_value=np.nan)
-    X = np.asarray(X)
-    if X.dtype != np.float32:
-        X = X.astype(np.float64)
+    if not (isinstance(X, np.ndarray) and X.dtype == np.float32):
+        X = as_real_array(X, name)
     if X.ndim != 2:
         raise ValueError(
             f"The {name!r} parameter must be a 2-D array. Got shape {X.shape} instead."
+        )
+    if X.size == 0:
+        raise ValueError(
+            f"The {name!r} parameter must have at least one row and one column. "
+            f"Got shape {X.shape} instead."
+        )
+    if np.isinf(X).any():
+        i, j = np.argwhere(np.isinf(X))[0]
+        raise ValueError(
+            f"The {name!r} parameter must hold finite values, with NaN for missing entries. "
+            f"Got {X[i, j]} at row {i}, column {j} instead."
         )
     return X

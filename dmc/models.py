@@ -204,6 +204,7 @@ def narrow_network(obs, *, rank, depth, init_scale, rng, dtype, device) -> DeepN
     """The narrow network: width ``2 r̂``, ε-scaled (semi-)orthogonal init."""
     m, n = obs.shape
     k = min(2 * rank, m, n)
+    _check_factors_fit_in_memory(m, n, k, dtype, device, "narrow")
     return DeepNetwork(_orthogonal_weights(m, n, k, depth, init_scale, rng, dtype, device))
 
 
@@ -215,6 +216,7 @@ def burer_monteiro(obs, *, rank, init_scale, init, rng, dtype, device) -> DeepNe
     triplets of the rescaled observed matrix ``P_Ω(Φ) / p``.
     """
     m, n = obs.shape
+    _check_factors_fit_in_memory(m, n, rank, dtype, device, "burer-monteiro")
     if init == "spectral":
         Ur, s, Vr = top_singular_triplets(obs, rank, rng)
         root = np.sqrt(s / obs.fraction)
@@ -251,6 +253,7 @@ def compressed_network(
     transpose converged).
     """
     m, n = obs.shape
+    _check_factors_fit_in_memory(m, n, 2 * rank, dtype, device, "compressed")
     Ur, _, Vr = top_singular_triplets(obs, rank, rng)
     Q = _ImplicitSemiOrthogonal(m, n, n_reflectors=2 * rank + 2, rng=rng)
     k = min(2 * rank, max(m, n))
@@ -361,6 +364,31 @@ def _available_memory(device: torch.device) -> int:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 2**63 - 1
+
+
+def _check_factors_fit_in_memory(m, n, k, dtype, device, method):
+    """Refuse, before allocating, outer factors (m x k, n x k) that would not fit.
+
+    A matrix with hundreds of billions of rows (indices beyond int32 are fine,
+    a shape of 2**40 rows is not) fails here with a clear message instead of
+    a MemoryError from deep inside numpy.
+    """
+    itemsize = torch.finfo(dtype).bits // 8
+    # the initialisation's float64 temporaries and the sparse matrix's row pointers
+    host = 8 * (4 * (m + n) * k + 2 * (m + n))
+    # parameters, gradients, the line search's copy and step, backward products
+    dev = itemsize * 5 * (m + n) * k
+    cpu = torch.device("cpu")
+    for need, where in ((host, cpu), (dev, device)):
+        have = _available_memory(where)
+        if need > 0.8 * have:
+            gib = 2**30
+            raise ProblemTooLargeError(
+                f"The {method} model needs about {need / gib:.1f} GiB on {where} for factors "
+                f"of width {k}, but only {have / gib:.1f} GiB is available. Got a {m} x {n} "
+                "matrix: check the 'shape' of the observations (indices far beyond the "
+                "number of rows or columns make a huge matrix) or lower the 'rank'."
+            )
 
 
 def _check_fits_in_memory(m, n, d, depth, dtype, device):

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Observations"]
+from ._validation import as_real_array, check_choice
+
+__all__ = ["DUPLICATES", "Observations"]
+
+logger = logging.getLogger("dmc")
+
+#: policies for an entry given more than once (the ``duplicates`` parameter);
+#: the same choices as :class:`dmc.RatingsModel`'s. Values are never summed.
+DUPLICATES = ("raise", "mean", "first", "last")
+
+_INT64_MAX = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True, eq=False)
@@ -18,7 +29,14 @@ class Observations:
     Everything downstream of the user's input (models, the training loop,
     the estimators) speaks only this container. Build it with one of the
     constructors; they check indices, values and shape and raise a
-    ``ValueError`` or ``TypeError`` that names the offending argument.
+    ``ValueError`` or ``TypeError`` that names the offending argument
+    (docs/input-validation.md has the table of cases).
+
+    An entry given more than once is refused unless the constructor's
+    ``duplicates`` parameter says how to merge the repeats: "mean" averages
+    them, "first" and "last" keep one in input order. Repeats are never
+    summed (scipy sums them when converting a COO matrix; dmc reads the
+    stored entries before any conversion).
 
     Parameters
     ----------
@@ -52,7 +70,9 @@ class Observations:
     def from_dense(cls, X) -> Observations:
         """Observed entries of a dense array; NaN marks a missing entry.
 
-        ``inf`` is refused (it is neither missing nor a usable value).
+        ``inf`` is refused (it is neither missing nor a usable value); so are
+        complex, boolean (a mask, not values) and string arrays. In an object
+        array, None marks a missing entry too.
         """
         X = _as_real_array(X, "X")
         if X.ndim != 2:
@@ -68,32 +88,54 @@ class Observations:
             )
         mask = ~np.isnan(X)
         rows, cols = np.nonzero(mask)
-        return cls._validated(rows, cols, X[rows, cols], X.shape)
+        return cls._validated(rows, cols, X[rows, cols], X.shape, values_name="X")
 
     @classmethod
-    def from_sparse(cls, X) -> Observations:
+    def from_sparse(cls, X, *, duplicates="raise") -> Observations:
         """Observed entries of a scipy.sparse matrix: its *stored* entries.
 
         Explicitly stored zeros are observations with value 0; entries that are
-        not stored are missing (not zero). Duplicate stored entries are refused.
+        not stored are missing (not zero). Duplicate stored entries (a COO
+        matrix, or a CSR/CSC one not in canonical form, may hold them) follow
+        ``duplicates``: "raise" (default), "mean", "first" or "last"; they are
+        read before any conversion that would sum them.
         """
+        duplicates = check_choice(duplicates, "duplicates", DUPLICATES)
         if not (sp.issparse(X)):
             raise TypeError(
                 "The 'X' parameter must be a scipy.sparse matrix or array. "
                 f"Got {type(X).__name__} instead."
             )
-        coo = sp.coo_array(X)
-        if coo.ndim != 2:
-            raise ValueError(f"The 'X' parameter must be 2-D. Got shape {coo.shape} instead.")
+        if len(X.shape) != 2:
+            raise ValueError(f"The 'X' parameter must be 2-D. Got shape {X.shape} instead.")
+        coo = sp.coo_array(X)  # keeps repeated entries: COO and CSR -> COO do not sum
+        if coo.nnz == 0:
+            raise ValueError(
+                "The 'X' parameter must store at least one entry (its stored entries are "
+                f"the observations). Got a {X.shape[0]} x {X.shape[1]} sparse matrix with none."
+            )
         values = _as_real_array(coo.data, "X")
-        return cls._validated(coo.row, coo.col, values, coo.shape)
+        return cls._validated(coo.row, coo.col, values, coo.shape, duplicates, "X")
 
     @classmethod
-    def from_triplets(cls, rows, cols, values, shape=None) -> Observations:
+    def from_triplets(cls, rows, cols, values, shape=None, *, duplicates="raise") -> Observations:
         """Observed entries from ``(rows, cols, values)``.
 
-        ``shape`` defaults to ``(max(rows) + 1, max(cols) + 1)``.
+        ``shape`` defaults to ``(max(rows) + 1, max(cols) + 1)``. Indices must
+        be integers in range: integral floats (2.0) are accepted, 2.5, NaN,
+        negative and out-of-range indices are refused, and so are indices
+        beyond int64. A (row, col) pair given more than once follows
+        ``duplicates``: "raise" (default), "mean", "first" or "last".
+
+        Examples
+        --------
+        >>> from dmc import Observations
+        >>> rows, cols, values = [0, 0, 1], [1, 1, 0], [2.0, 4.0, 1.0]
+        >>> obs = Observations.from_triplets(rows, cols, values, duplicates="mean")
+        >>> obs.values
+        array([3., 1.])
         """
+        duplicates = check_choice(duplicates, "duplicates", DUPLICATES)
         rows = _as_index_array(rows, "rows")
         cols = _as_index_array(cols, "cols")
         values = _as_real_array(values, "values")
@@ -111,22 +153,40 @@ class Observations:
                 raise ValueError(
                     "The 'shape' parameter is required when no entries are given. Got None."
                 )
+            if rows.min() < 0 or cols.min() < 0:
+                name, idx = ("rows", rows) if rows.min() < 0 else ("cols", cols)
+                raise ValueError(
+                    f"The {name!r} parameter must hold non-negative indices. "
+                    f"Got {idx.min()} instead."
+                )
             shape = (int(rows.max()) + 1, int(cols.max()) + 1)
-        return cls._validated(rows, cols, values, shape)
+        return cls._validated(rows, cols, values, shape, duplicates)
 
     @classmethod
-    def from_any(cls, X) -> Observations:
-        """Dispatch on the type of ``X``: Observations, sparse, (rows, cols, values) or dense."""
+    def from_any(cls, X, *, duplicates="raise") -> Observations:
+        """Dispatch on the type of ``X``: Observations, sparse, (rows, cols, values) or dense.
+
+        ``duplicates`` applies to sparse and triplet input (a dense array
+        cannot repeat an entry).
+        """
         if isinstance(X, Observations):
             return X
+        if X is None:
+            raise TypeError(
+                "The 'X' parameter must be a dense array with NaN for missing entries, a "
+                "scipy.sparse matrix, a (rows, cols, values[, shape]) tuple or Observations. "
+                "Got None instead."
+            )
         if sp.issparse(X):
-            return cls.from_sparse(X)
+            return cls.from_sparse(X, duplicates=duplicates)
         if isinstance(X, tuple) and len(X) in (3, 4):
-            return cls.from_triplets(*X)
+            return cls.from_triplets(*X, duplicates=duplicates)
         return cls.from_dense(X)
 
     @classmethod
-    def _validated(cls, rows, cols, values, shape) -> Observations:
+    def _validated(
+        cls, rows, cols, values, shape, duplicates="raise", values_name="values"
+    ) -> Observations:
         shape = _check_shape(shape)
         rows = _as_index_array(rows, "rows")
         cols = _as_index_array(cols, "cols")
@@ -139,31 +199,30 @@ class Observations:
                     f"for a matrix of shape {shape}. Got {bad} instead."
                 )
         if not np.isfinite(values).all():
-            bad = values[~np.isfinite(values)][0]
+            t = int(np.flatnonzero(~np.isfinite(values))[0])
             raise ValueError(
-                "The 'values' parameter must hold finite numbers only (observed entries "
-                f"cannot be NaN or inf). Got {bad} instead."
+                f"The {values_name!r} parameter must hold finite numbers only (observed "
+                f"entries cannot be NaN or inf). Got {values[t]} at entry ({rows[t]}, "
+                f"{cols[t]}) instead."
             )
         if rows.size == 0:
             raise ValueError(
-                "The observations must contain at least one observed entry. Got none "
-                f"for a matrix of shape {shape}."
+                f"The {values_name!r} parameter must hold at least one observed entry. Got "
+                f"none for a matrix of shape {shape}."
             )
-        flat = rows * shape[1] + cols
-        order = np.argsort(flat, kind="stable")
-        flat = flat[order]
-        dup = np.flatnonzero(flat[1:] == flat[:-1])
-        if dup.size:
-            i, j = rows[order[dup[0]]], cols[order[dup[0]]]
-            raise ValueError(
-                "The observations must not repeat an entry: each (row, col) pair may be "
-                f"observed once. Got ({i}, {j}) more than once ({dup.size} repeats)."
-            )
+        if shape[0] * shape[1] <= _INT64_MAX:
+            order = np.argsort(rows * shape[1] + cols, kind="stable")
+        else:  # row-major keys would overflow int64
+            order = np.lexsort((cols, rows))
+        rows, cols, values = rows[order], cols[order], values[order]
+        repeat = (rows[1:] == rows[:-1]) & (cols[1:] == cols[:-1])
+        if repeat.any():
+            rows, cols, values = _merge_repeats(rows, cols, values, repeat, duplicates)
         # Sorted row-major order: cache friendly gathers and deterministic sums.
         obs = cls(
-            rows=np.ascontiguousarray(rows[order]),
-            cols=np.ascontiguousarray(cols[order]),
-            values=np.ascontiguousarray(values[order]),
+            rows=np.ascontiguousarray(rows),
+            cols=np.ascontiguousarray(cols),
+            values=np.ascontiguousarray(values),
             shape=shape,
         )
         for a in (obs.rows, obs.cols, obs.values):
@@ -211,6 +270,31 @@ class Observations:
         )
 
 
+def _merge_repeats(rows, cols, values, repeat, policy):
+    """Merge entries of sorted (stably: input order within a pair) triplets that repeat."""
+    n_dup = int(repeat.sum())
+    if policy == "raise":
+        t = int(np.flatnonzero(repeat)[0])
+        i, j = rows[t], cols[t]
+        count = 2 + int(np.argmin(np.append(repeat[t + 1 :], False)))
+        raise ValueError(
+            "The observations must not repeat an entry: each (row, col) pair may be "
+            f"observed once, or the 'duplicates' parameter must say how to merge repeats "
+            f"('mean', 'first' or 'last'). Got ({i}, {j}) more than once ({count} times; "
+            f"{n_dup} repeats in all) with duplicates='raise'."
+        )
+    starts = np.flatnonzero(np.concatenate([[True], ~repeat]))
+    counts = np.diff(np.append(starts, values.size))
+    if policy == "mean":
+        merged = np.add.reduceat(values, starts) / counts
+    elif policy == "first":
+        merged = values[starts]
+    else:  # last
+        merged = values[starts + counts - 1]
+    logger.info("merged %d repeated entries (duplicates=%r)", n_dup, policy)
+    return rows[starts], cols[starts], merged
+
+
 def _check_shape(shape) -> tuple[int, int]:
     ok = (
         isinstance(shape, (tuple, list))
@@ -228,45 +312,54 @@ def _check_shape(shape) -> tuple[int, int]:
 
 
 def _as_real_array(X, name: str) -> np.ndarray:
-    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):  # pandas
-        X = X.to_numpy(dtype=float, na_value=np.nan)
-    try:
-        arr = np.asarray(X)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(
-            f"The {name!r} parameter must be array-like of real numbers. "
-            f"Got {type(X).__name__} that numpy cannot convert ({exc})."
-        ) from None
-    if arr.dtype.kind in "c":
-        raise TypeError(
-            f"The {name!r} parameter must hold real numbers. Got complex dtype {arr.dtype} instead."
-        )
-    if arr.dtype.kind not in "fiub":
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"The {name!r} parameter must hold real numbers. Got dtype {arr.dtype} "
-                "that cannot be converted to float."
-            ) from None
+    arr = as_real_array(X, name)
     if arr.size == 0:
         raise ValueError(f"The {name!r} parameter must not be empty. Got shape {arr.shape}.")
-    return arr.astype(np.float64, copy=False)
+    return arr
 
 
 def _as_index_array(idx, name: str) -> np.ndarray:
-    arr = np.asarray(idx)
+    if idx is None:
+        raise TypeError(f"The {name!r} parameter must be a 1-D array of integer indices. Got None.")
+    try:
+        arr = np.asarray(idx)
+    except (TypeError, ValueError) as exc:  # ragged
+        raise TypeError(
+            f"The {name!r} parameter must be a 1-D array of integer indices. Got "
+            f"{type(idx).__name__} that numpy cannot convert ({exc})."
+        ) from None
     if arr.ndim != 1:
         raise ValueError(f"The {name!r} parameter must be 1-D. Got shape {arr.shape} instead.")
+    if arr.dtype.kind == "O" and arr.size:
+        ints = all(
+            isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+            for v in arr.tolist()
+        )
+        if ints:  # Python ints, maybe beyond int64
+            big = [v for v in arr.tolist() if not -_INT64_MAX - 1 <= v <= _INT64_MAX]
+            if big:
+                raise ValueError(
+                    f"The {name!r} parameter must hold indices that fit in int64 (below "
+                    f"2**63). Got {big[0]} instead."
+                )
+            arr = arr.astype(np.int64)
     if arr.dtype.kind == "f":
         if arr.size and not (np.isfinite(arr).all() and (arr == np.round(arr)).all()):
             bad = arr[~(np.isfinite(arr) & (arr == np.round(arr)))][0]
             raise ValueError(
                 f"The {name!r} parameter must hold integer indices. Got {bad} instead."
             )
+        if arr.size and np.abs(arr).max() >= 2.0**63:
+            raise ValueError(
+                f"The {name!r} parameter must hold indices that fit in int64 (below 2**63). "
+                f"Got {np.abs(arr).max()} instead."
+            )
         arr = arr.astype(np.int64)
-    elif arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
-        raise ValueError(f"The {name!r} parameter holds indices that overflow int64.")
+    elif arr.dtype.kind == "u" and arr.size and arr.max() > _INT64_MAX:
+        raise ValueError(
+            f"The {name!r} parameter must hold indices that fit in int64 (below 2**63). "
+            f"Got {arr.max()} instead."
+        )
     elif arr.dtype.kind not in "iu":
         if arr.size == 0:
             return np.zeros(0, dtype=np.int64)

@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
 
-from ._validation import check_choice, check_float, check_int, check_random_state
-from .api import METHODS, complete
+from ._validation import as_real_array, check_choice, check_float, check_int, check_random_state
+from .api import DEGENERATE_WARNING, METHODS, complete
 from .exceptions import ConvergenceWarning
 
 logger = logging.getLogger("dmc")
@@ -248,6 +249,16 @@ class RatingsModel:
         -------
         self
         """
+        # all or nothing: a failed fit leaves the model as it was, fitted or not
+        state = dict(vars(self))
+        try:
+            return self._fit(users, items, ratings)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(state)
+            raise
+
+    def _fit(self, users, items, ratings):
         start = time.perf_counter()
         users, items, ratings = _triplets(users, items, ratings)
         opts = self._resolved_options()
@@ -378,6 +389,9 @@ class RatingsModel:
         with warnings.catch_warnings():
             # a budget of iterations is the point here, not a failure to converge
             warnings.simplefilter("ignore", ConvergenceWarning)
+            # users or items whose ratings all went to the validation part are handled
+            # in fit (their factors are zeroed)
+            warnings.filterwarnings("ignore", DEGENERATE_WARNING, UserWarning)
             return complete(
                 (u, i, residual, shape),
                 rank=opts["rank"],
@@ -470,7 +484,8 @@ class RatingsModel:
             Their predicted ratings *before* clipping to the rating range (so
             that ranks stay distinct above the top of the scale).
         """
-        rec = self.recommend_many([user], k, exclude_seen=exclude_seen)
+        _check_hashable_id(user, "user")
+        rec = self.recommend_many(_object_array([user]), k, exclude_seen=exclude_seen)
         return rec.item, rec.score
 
     def recommend_many(self, users, k=10, *, exclude_seen=True) -> Recommendations:
@@ -498,7 +513,19 @@ class RatingsModel:
         users = _as_id_vector(users, "users")
         n_items = len(self._item_index)
         k = check_int(k, "k", low=1, high=n_items)
+        if not isinstance(exclude_seen, (bool, np.bool_)):
+            raise TypeError(
+                f"The 'exclude_seen' parameter must be a bool. Got {exclude_seen!r} instead."
+            )
         exclude_seen = bool(exclude_seen)
+        if users.size == 0:
+            return Recommendations(
+                users[:0],
+                self._item_index.ids[:0],
+                np.zeros(0),
+                np.zeros(0, dtype=np.int64),
+                np.zeros(0, dtype=bool),
+            )
         u = self._user_index.lookup(users)
         if self._opts["cold_start"] == "raise" and (u < 0).any():
             t = int(np.flatnonzero(u < 0)[0])
@@ -580,9 +607,22 @@ class RatingsModel:
                 f"Got {items.size} and {ratings.size} instead."
             )
         _check_hashable_id(user, "user")
+        if ratings.size == 0:
+            raise ValueError(
+                "The 'ratings' parameter must hold at least one rating to fold in. Got none "
+                f"for user {user!r}."
+            )
         i = self._item_index.lookup(items)
         known = i >= 0
-        if not known.all():
+        if not known.any():
+            warnings.warn(
+                f"None of the {items.size} item(s) rated by user {user!r} in fold_in is known "
+                "to the model; the user is added with bias 0 and latent vector 0 (predicted "
+                "as the global mean plus the item bias).",
+                UserWarning,
+                stacklevel=2,
+            )
+        elif not known.all():
             logger.info("fold_in: %d ratings of unknown items ignored", int((~known).sum()))
         ids = self._item_index.ids
         i, r, _ = _dedupe(
@@ -612,6 +652,68 @@ class RatingsModel:
         self._seen.set(idx, np.unique(i))
         return self
 
+    # -- files ---------------------------------------------------------------------
+
+    def save(self, path):
+        """Write the fitted model to ``path``, in a file that runs no code when loaded.
+
+        A zip of ``.npy`` arrays and JSON, checksummed and written atomically
+        (see :mod:`dmc.persistence`). Users folded in so far are kept; the ids
+        come back equal and of the same type. A ``random_state`` that is a numpy
+        Generator is stored as None.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        path : pathlib.Path
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from dmc.ratings import RatingsModel
+        >>> rng = np.random.default_rng(0)
+        >>> pairs = rng.permutation(30 * 20)[:300]
+        >>> users, items = [f"u{p // 20}" for p in pairs], pairs % 20
+        >>> ratings = np.clip(np.round(3 + pairs % 3 + rng.normal(0, 0.5, 300)), 1, 5)
+        >>> model = RatingsModel(rank=2, random_state=0).fit(users, items, ratings)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = model.save(os.path.join(folder, "ratings.dmc"))
+        ...     restored = RatingsModel.load(path)
+        >>> restored.recommend("u3", k=2)[0].tolist() == model.recommend("u3", k=2)[0].tolist()
+        True
+        """
+        from .persistence import save
+
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Read a model written by :meth:`save`; it comes back on the CPU.
+
+        A file of another kind (a ``DeepMatrixCompletion``), a truncated or
+        damaged file raises :class:`dmc.FileFormatError`; nothing in the file is
+        executed. Predicting, recommending and folding in need no GPU, so a
+        model fitted with ``device="cuda"`` loads and predicts on a CPU-only
+        machine (``device`` keeps its value; set it to "cpu" to refit there).
+        ``completion_`` is rebuilt on the CPU from the saved factors.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        RatingsModel
+            See :meth:`save` for an example.
+        """
+        from .persistence import load
+
+        return load(path, cls)
+
     # -- views ---------------------------------------------------------------------
 
     @property
@@ -626,7 +728,8 @@ class RatingsModel:
 
     def _check_fitted(self):
         if not hasattr(self, "user_factors_"):
-            raise AttributeError(
+            # NotFittedError is a ValueError and an AttributeError
+            raise NotFittedError(
                 "This RatingsModel is not fitted yet. Call 'fit' with ratings first."
             )
 
@@ -746,15 +849,7 @@ def _check_hashable_id(value, name):
 
 
 def _as_ratings(values) -> np.ndarray:
-    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
-        values = values.to_numpy(dtype=float, na_value=np.nan)
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(
-            "The 'ratings' parameter must be a 1-D array of real numbers. Got "
-            f"{type(values).__name__} that cannot be converted to float."
-        ) from None
+    arr = as_real_array(values, "ratings", expected="be a 1-D array of real numbers")
     if arr.ndim != 1:
         raise ValueError(f"The 'ratings' parameter must be 1-D. Got shape {arr.shape} instead.")
     if not np.isfinite(arr).all():
@@ -859,7 +954,8 @@ def _merge_duplicates(u, i, r, user_index, item_index, policy):
 
     def describe(key, count):
         uu, ii = divmod(int(key), n_items)
-        return f"user {user_index.ids[uu]!r} and item {item_index.ids[ii]!r} rated {count} times"
+        user, item = _py(user_index.ids[uu]), _py(item_index.ids[ii])
+        return f"user {user!r} and item {item!r} rated {count} times"
 
     keys, values, n_dup = _dedupe(u * n_items + i, r, policy, describe)
     return keys // n_items, keys % n_items, values, n_dup
@@ -921,7 +1017,8 @@ def _at_most(factors, k):
         return A, B
     Qa, Ra = np.linalg.qr(A)
     Qb, Rb = np.linalg.qr(B)
-    Us, s, Vts = np.linalg.svd(Ra @ Rb.T)
+    Us, s, Vts = np.linalg.svd(Ra @ Rb.T, full_matrices=False)
+    k = min(k, s.size)
     root = np.sqrt(s[:k])
     logger.info("deep factors truncated from %d to %d columns", A.shape[1], k)
     return Qa @ (Us[:, :k] * root), Qb @ (Vts[:k].T * root)

@@ -146,12 +146,14 @@ def test_empty_training_row_is_left_out_with_a_warning(small):
     np.testing.assert_array_equal(est.completed_[7], est.column_means_)
 
 
-def test_empty_training_column_is_refused(small):
+def test_empty_training_column_is_filled_with_the_mean_with_a_warning(small):
     X, _ = small
     Z = X[:110].copy()
     Z[:, 5] = np.nan
-    with pytest.raises(ValueError, match=r"every column.*starting with \[5\]"):
-        DeepMatrixCompletion(rank=2).fit(Z)
+    with pytest.warns(UserWarning, match=r"1 column\(s\) of 'X' have no observed entry.*\[5\]"):
+        est = DeepMatrixCompletion(rank=2, random_state=0).fit(Z)
+    np.testing.assert_allclose(est.completed_[:, 5], np.nanmean(Z))
+    np.testing.assert_allclose(est.transform(Z[:3])[:, 5], np.nanmean(Z))
 
 
 def test_clip_bounds_the_filled_values_only(small):
