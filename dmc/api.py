@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -10,6 +11,7 @@ import torch
 from . import models
 from ._sampled import SampledPattern
 from ._validation import (
+    as_real_array,
     check_choice,
     check_float,
     check_int,
@@ -95,8 +97,8 @@ class CompletionResult:
                     f"Got values in [{idx.min()}, {idx.max()}] instead."
                 )
         device = next(self.model.parameters()).device
-        r = torch.as_tensor(rows, device=device)
-        c = torch.as_tensor(cols, device=device)
+        r = torch.tensor(rows, device=device)  # a copy: the arrays may be read-only
+        c = torch.tensor(cols, device=device)
         with torch.no_grad():
             return self.model.predict(None, r, c).cpu().numpy()
 
@@ -208,6 +210,14 @@ def complete(
     -------
     CompletionResult
 
+    Warns
+    -----
+    UserWarning
+        When ``X`` has rows or columns with no observed entry (their entries
+        are left at what the initialisation gives, not estimated), or is fully
+        observed (nothing to complete). docs/input-validation.md lists every
+        refused input.
+
     Notes
     -----
     The compressed network has ``L (2r̂)² + (m + n) 2r̂`` parameters and costs
@@ -258,7 +268,9 @@ def complete(
     torch_dtype = resolve_dtype(dtype)
     torch_device = resolve_device(device)
     rng = check_random_state(random_state)
-    evaluate = _recovery_evaluator(truth, obs) if truth is not None else None
+    _check_range(obs, torch_dtype)
+    value_scale = _value_scale(obs)
+    evaluate = _recovery_evaluator(truth, obs, value_scale) if truth is not None else None
     checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
     if checkpoint is not None:
         if not isinstance(checkpoint, (str, os.PathLike)):
@@ -282,6 +294,8 @@ def complete(
         )
         checkpoint = Checkpoint(checkpoint, checkpoint_every, fingerprint(obs, options), options)
 
+    if value_scale != 1.0:  # exact: a power of two
+        obs = Observations(obs.rows, obs.cols, obs.values / value_scale, obs.shape)
     common = dict(rng=rng, dtype=torch_dtype, device=torch_device)
     if method == "compressed":
         model = models.compressed_network(
@@ -295,6 +309,7 @@ def complete(
         model = models.narrow_network(obs, rank=rank, depth=depth, init_scale=init_scale, **common)
     else:
         model = models.burer_monteiro(obs, rank=rank, init_scale=init_scale, init=init, **common)
+    _warn_degenerate(obs, rank)  # once the model is built: a refused call does not warn
     pattern = SampledPattern(obs, dtype=torch_dtype, device=torch_device)
     outcome = train(
         model,
@@ -311,7 +326,57 @@ def complete(
         verbose=verbose,
         checkpoint=checkpoint,
     )
+    if value_scale != 1.0:
+        _rescale(model, value_scale)
+        # in the data's units (inf beyond float64's range, for values above ~1e154)
+        with np.errstate(over="ignore"):
+            loss = np.asarray(outcome.history["loss"]) * value_scale * value_scale
+        outcome.history["loss"] = loss.tolist()
     return CompletionResult(model, method, outcome)
+
+
+def _check_range(obs, dtype):
+    """Refuse values too close to the largest number of the training dtype.
+
+    Completed entries and intermediate products can exceed the largest observed
+    value, so 2¹⁰ of headroom is kept.
+    """
+    big = float(np.abs(obs.values).max()) if obs.n_observed else 0.0
+    limit = float(torch.finfo(dtype).max) / 2.0**10
+    if big > limit:
+        raise ValueError(
+            f"The 'X' parameter holds values up to {big:.3g}, too close to the largest "
+            f"number of dtype={str(dtype).removeprefix('torch.')!r} (dmc accepts up to "
+            f"{limit:.3g}). Use dtype='float64', or rescale X."
+        )
+
+
+def _value_scale(obs) -> float:
+    """A power of two near the RMS of the observed values, when that is far from 1.
+
+    Data whose RMS lies outside [2⁻⁸, 2⁸] is trained divided by this scale (exact: a
+    power of two), so that ``init_scale``, the step search and the loss see entries of
+    order 1 whatever the units; the trained factors are scaled back. Data in the usual
+    range is left as it is (scale 1).
+    """
+    v = obs.values
+    big = float(np.abs(v).max()) if v.size else 0.0
+    if big == 0.0:
+        return 1.0
+    rms = big * float(np.sqrt(np.mean((v / big) ** 2)))
+    if 2.0**-8 <= rms <= 2.0**8:
+        return 1.0
+    return 2.0 ** round(np.log2(rms))
+
+
+def _rescale(model, value_scale):
+    """Multiply the model's end-to-end matrix by ``value_scale``, spread over its factors."""
+    compressed = isinstance(model, models.CompressedNetwork)
+    factors = list(model.cores) if compressed else list(model.weights)
+    root = value_scale ** (1.0 / len(factors))
+    with torch.no_grad():
+        for f in factors:
+            f.mul_(root)
 
 
 def _seed_fingerprint(random_state):
@@ -325,17 +390,66 @@ def _seed_fingerprint(random_state):
     )
 
 
-def _recovery_evaluator(truth, obs: Observations):
+#: start of the warnings of :func:`complete` about degenerate observations, for
+#: the front doors that handle these cases themselves to filter
+DEGENERATE_WARNING = r"The 'X' parameter of complete (has \d+ row|is fully observed)"
+
+
+def _warn_degenerate(obs: Observations, rank: int) -> None:
+    """Name rows or columns with no observed entry, and a fully observed matrix."""
+    m, n = obs.shape
+    if obs.n_observed == m * n:
+        warnings.warn(
+            f"The 'X' parameter of complete is fully observed (all {m} x {n} entries): "
+            f"there is nothing to complete. The result is a rank-{rank} fit of X; its "
+            "entries are fitted values, not copies of the observed ones.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return
+    # O(|Ω| log |Ω|) and nothing of size m or n: the shape may be huge
+    seen_rows, seen_cols = np.unique(obs.rows), np.unique(obs.cols)
+    n_rows, n_cols = m - seen_rows.size, n - seen_cols.size
+    if n_rows or n_cols:
+        first = ", ".join(
+            f"the first {what} is {_first_missing(seen)}"
+            for what, seen, count in (("row", seen_rows, n_rows), ("column", seen_cols, n_cols))
+            if count
+        )
+        warnings.warn(
+            f"The 'X' parameter of complete has {n_rows} row(s) and "
+            f"{n_cols} column(s) with no observed entry ({first}). Nothing in the "
+            "data determines their entries: they come back as what the random "
+            "initialisation leaves there (small values, not estimates). Fill them from "
+            "means or biases (DeepMatrixCompletion and RatingsModel do), or leave them out.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _first_missing(seen: np.ndarray) -> int:
+    """Smallest index absent from the sorted distinct indices ``seen``."""
+    gaps = np.flatnonzero(seen != np.arange(seen.size))
+    return int(gaps[0]) if gaps.size else int(seen.size)
+
+
+def _recovery_evaluator(truth, obs: Observations, value_scale=1.0):
     if hasattr(truth, "to_dense"):
         truth = truth.to_dense()
-    truth = np.asarray(truth, dtype=np.float64)
+    truth = as_real_array(truth, "truth")
     if truth.shape != obs.shape:
         raise ValueError(
             f"The 'truth' parameter must have the shape of the observations {obs.shape}. "
             f"Got {truth.shape} instead."
         )
+    if not np.isfinite(truth).all():
+        i, j = np.argwhere(~np.isfinite(truth))[0]
+        raise ValueError(
+            "The 'truth' parameter must hold finite numbers (the complete matrix). "
+            f"Got {truth[i, j]} at ({i}, {j}) instead."
+        )
     mask = obs.mask()
-    ref = np.where(mask, 0.0, truth)
+    ref = np.where(mask, 0.0, truth / value_scale)
     denom = np.linalg.norm(ref)
     if denom == 0:
         raise ValueError("The 'truth' parameter is zero on every unobserved entry.")

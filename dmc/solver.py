@@ -124,7 +124,7 @@ def train(
     decayed = [p for g in groups if g.decay for p in g.params]
     fixed = step_size != "auto"
     eta = float(step_size) if fixed else _initial_step(pattern)
-    scale = float(torch.linalg.vector_norm(pattern.values))
+    scale = float(torch.linalg.vector_norm(pattern.values, dtype=torch.float64))
     scale = scale if scale > 0 else 1.0
 
     history = {"iteration": [], "loss": [], "residual": [], "step_size": [], "time": []}
@@ -403,12 +403,13 @@ def _zero_grad(params):
 
 def _initial_step(pattern: SampledPattern) -> float:
     """A first trial step; the search adapts it within a few iterations."""
-    return 1.0 / max(float(torch.linalg.vector_norm(pattern.values)), 1e-12)
+    norm = float(torch.linalg.vector_norm(pattern.values, dtype=torch.float64))
+    return 1.0 / norm if norm > 0 else 1.0
 
 
 def _no_descent(residual, loss_value, loss0, tol):
     """The search found no decreasing step: converged at precision, or stuck."""
-    if residual <= max(tol, 1e-6) or loss_value <= 1e-20 * max(loss0, 1.0):
+    if residual <= max(tol, 1e-6) or loss_value <= 1e-20 * loss0:
         return True, "precision"
     warnings.warn(
         "The step-size search found no decreasing step (relative training residual "
