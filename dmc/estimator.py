@@ -372,7 +372,10 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             float32 for float32 input, float64 otherwise.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        return self._transform(self._validate_X(X, reset=False))
+
+    def _transform(self, X):
+        """``transform`` of an already validated array."""
         out = np.array(X, dtype=X.dtype, copy=True)
         observed = ~np.isnan(X)
         has_missing = ~observed.all(axis=1)
@@ -389,7 +392,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 f"{' in a column observed in fit' if unseen.any() else ''}; they are filled "
                 "with the column means of the fitted matrix (column_means_).",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             out[empty] = np.where(observed[empty], X[empty], self._clipped(self.column_means_))
         rows = np.flatnonzero(has_missing & ~empty)
@@ -423,7 +426,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return _heldout_score(self.transform, X, 0.2, DEFAULT_SCORING_SEED)
+        return _heldout_score(self._transform, X, 0.2, DEFAULT_SCORING_SEED)
 
     def save(self, path):
         """Write the fitted estimator to ``path``, in a file that runs no code when loaded.

@@ -462,3 +462,4 @@ def test_dataframe_input_keeps_feature_names(small):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         est.set_output(transform="default").transform(df.iloc[:5])
+        assert np.isfinite(est.score(df.iloc[:20]))  # no feature-name warning from score
