@@ -7,6 +7,7 @@ Got 0 instead.``
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 
 import numpy as np
@@ -229,3 +230,16 @@ def _pandas_as_float(X, start):
         raise TypeError(
             f"{start}. Got {type(X).__name__} that cannot be converted ({exc})."
         ) from None
+
+
+@contextlib.contextmanager
+def all_or_nothing(obj):
+    """Put back every attribute of ``obj`` if the block fails: a failed ``fit`` leaves
+    a fitted model as it was (and an unfitted one unfitted)."""
+    state = dict(vars(obj))
+    try:
+        yield
+    except BaseException:
+        vars(obj).clear()
+        vars(obj).update(state)
+        raise

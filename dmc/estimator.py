@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._validation import as_real_array, check_float, check_int
+from ._validation import all_or_nothing, as_real_array, check_float, check_int
 from .api import DEGENERATE_WARNING, complete
 from .model_selection import DEFAULT_SCORING_SEED, _heldout_score
 from .observations import Observations
@@ -258,14 +258,8 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         -------
         self : DeepMatrixCompletion
         """
-        # all or nothing: a failed fit leaves the estimator as it was, fitted or not
-        state = dict(vars(self))
-        try:
+        with all_or_nothing(self):
             return self._fit(X)
-        except BaseException:
-            vars(self).clear()
-            vars(self).update(state)
-            raise
 
     def _fit(self, X):
         X = self._validate_X(X, reset=True)

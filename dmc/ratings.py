@@ -23,7 +23,14 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.exceptions import NotFittedError
 
-from ._validation import as_real_array, check_choice, check_float, check_int, check_random_state
+from ._validation import (
+    all_or_nothing,
+    as_real_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_random_state,
+)
 from .api import DEGENERATE_WARNING, METHODS, complete
 from .exceptions import ConvergenceWarning
 
@@ -249,14 +256,8 @@ class RatingsModel:
         -------
         self
         """
-        # all or nothing: a failed fit leaves the model as it was, fitted or not
-        state = dict(vars(self))
-        try:
+        with all_or_nothing(self):
             return self._fit(users, items, ratings)
-        except BaseException:
-            vars(self).clear()
-            vars(self).update(state)
-            raise
 
     def _fit(self, users, items, ratings):
         start = time.perf_counter()
