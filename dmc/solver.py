@@ -275,10 +275,16 @@ def train(
         save_state(it, reason, converged)
 
     if reason == "max_iter":
+        residual = history["residual"][-1]
+        advice = (
+            "The fit never left the small initialisation: use a larger 'init_scale' "
+            "(or a larger 'max_iter')."
+            if residual > 0.99 and weight_decay == 0
+            else "Increase 'max_iter', or loosen 'tol'."
+        )
         warnings.warn(
             f"Training stopped at max_iter={max_iter} before reaching tol={tol:g} "
-            f"(relative training residual {history['residual'][-1]:.3g}). Increase "
-            "'max_iter', or loosen 'tol'.",
+            f"(relative training residual {residual:.3g}). {advice}",
             ConvergenceWarning,
             stacklevel=3,
         )

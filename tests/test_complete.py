@@ -119,6 +119,16 @@ def test_max_iter_warns(small_problem):
     assert not result.converged and result.stop_reason == "max_iter" and result.n_iter == 3
 
 
+def test_max_iter_warning_advises_init_scale_when_stuck_at_the_start(small_problem):
+    with pytest.warns(dmc.ConvergenceWarning, match="never left the small initialisation"):
+        dmc.complete(small_problem.observations, rank=2, init_scale=1e-200, max_iter=20)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", dmc.ConvergenceWarning)
+        dmc.complete(small_problem.observations, rank=2, max_iter=60, random_state=0)
+    messages = [str(w.message) for w in caught if w.category is dmc.ConvergenceWarning]
+    assert messages and all("Increase 'max_iter'" in m for m in messages)
+
+
 def test_fixed_step_recipe_runs_plain_gradient_descent(small_problem):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dmc.ConvergenceWarning)
