@@ -58,9 +58,9 @@ def main() -> None:
 
     import torch
 
-    import dmc.experiments
+    import dmc.reproduce.experiments
 
-    print(dmc.experiments.machine())
+    print(dmc.reproduce.experiments.machine())
     print(f"torch {torch.__version__}, float64, seed 0; reference: {args.threads[0]} thread(s)")
     print()
     print("| case | threads | iterations | bitwise equal | max abs. difference / max abs. entry |")

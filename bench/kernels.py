@@ -21,7 +21,7 @@ import time
 import torch
 
 import dmc
-from dmc._sampled import SampledPattern
+from dmc.core.sampled import SampledPattern
 
 
 def median_ms(fn, repeat=200):

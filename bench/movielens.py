@@ -39,9 +39,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dmc.datasets import read_ratings
-from dmc.evaluation import kfold_split, mae, ndcg_at_k, rank_heldout, rmse
-from dmc.ratings import RatingsModel
+from dmc.data.readers import read_ratings
+from dmc.recommend.evaluation import kfold_split, mae, ndcg_at_k, rank_heldout, rmse
+from dmc.recommend.model import RatingsModel
 
 
 def cross_validate(path, folds, seed, method):

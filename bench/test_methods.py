@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import dmc
-from dmc.experiments import machine
+from dmc.reproduce.experiments import machine
 
 # name: (shape, true rank, r̂, observed fraction, condition number)
 PROBLEMS = {

@@ -11,20 +11,18 @@ subspace where learning happens.
 (40, 30)
 """
 
-from . import datasets, evaluation, model_selection
-from .api import METHODS, CompletionResult, complete
-from .estimator import DeepMatrixCompletion
+from . import data as datasets
+from .core import METHODS, CompletionResult, Observations, complete, recovery_error, rmse
+from .data import LowRankMatrix, Problem, low_rank_matrix, make_problem, sample_entries
 from .exceptions import (
     ConvergenceWarning,
     DivergenceError,
     FileFormatError,
     ProblemTooLargeError,
 )
-from .metrics import recovery_error, rmse
-from .observations import Observations
-from .persistence import load
-from .ratings import RatingsModel
-from .synthetic import LowRankMatrix, Problem, low_rank_matrix, make_problem, sample_entries
+from .impute import DeepMatrixCompletion, model_selection
+from .io.persistence import load
+from .recommend import RatingsModel, evaluation
 
 __version__ = "0.1.0"
 

@@ -29,9 +29,9 @@ import torch
 
 import dmc
 from dmc import DeepMatrixCompletion, Observations, RatingsModel
-from dmc import model_selection as ms
 from dmc.cli import main as cli_main
-from dmc.datasets import read_ratings
+from dmc.data.readers import read_ratings
+from dmc.impute import model_selection as ms
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -1,0 +1,467 @@
+"""The public entry point: ``dmc.complete``."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import torch
+
+from .._validation import (
+    as_real_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_random_state,
+    resolve_device,
+    resolve_dtype,
+)
+from . import models
+from .checkpoint import Checkpoint, fingerprint
+from .observations import Observations, _as_index_array
+from .sampled import SampledPattern
+from .training import train
+
+__all__ = ["METHODS", "CompletionResult", "complete"]
+
+#: methods accepted by :func:`complete`
+METHODS = ("compressed", "original", "narrow", "burer-monteiro")
+
+#: outer-factor step ratio γ of the compressed network, by step rule: the
+#: published fixed-step recipe uses 0.01; under the step search the base step
+#: follows the cores' curvature and 0.3 was fastest (bench/bench_gamma.py)
+DEFAULT_GAMMA = {"fixed": 0.01, "auto": 0.3}
+
+
+class CompletionResult:
+    """A trained completion model, with numpy in and out.
+
+    Attributes
+    ----------
+    method : str
+    shape : (int, int)
+    n_iter : int
+        Iterations taken.
+    converged : bool
+        Whether a stopping rule other than ``max_iter`` ended training.
+    stop_reason : str
+        "tol", "stalled", "precision", "max_iter", "no_descent" or "callback".
+    history : dict of lists
+        ``iteration``, ``loss``, ``residual`` (relative training residual),
+        ``step_size``, ``time`` (seconds, cumulative), and ``recovery_error``
+        when ``truth`` was given; ``pandas.DataFrame(result.history)`` works.
+    n_parameters : int
+    model : torch.nn.Module
+        The trained factorization (for advanced use).
+    """
+
+    def __init__(self, model, method, outcome):
+        self.model = model
+        self.method = method
+        self.shape = model.shape
+        self.n_iter = outcome.n_iter
+        self.converged = outcome.converged
+        self.stop_reason = outcome.stop_reason
+        self.history = outcome.history
+        self.n_parameters = model.n_parameters
+
+    def factors(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(A, B)`` with ``W = A @ B.T``: the row side (m x k) and column side (n x k).
+
+        For the compressed network ``A = U W̃_L ⋯ W̃_1`` and ``B = V``. Fold-in of a
+        new row solves for its ``a`` against ``B`` restricted to its observed columns.
+        """
+        with torch.no_grad():
+            A, B = self.model._left_right()
+            return A.cpu().numpy(), B.cpu().numpy()
+
+    def to_dense(self) -> np.ndarray:
+        """The completed ``m x n`` matrix as a numpy array."""
+        with torch.no_grad():
+            return self.model.to_dense().cpu().numpy()
+
+    def predict(self, rows, cols) -> np.ndarray:
+        """Completed entries at ``(rows, cols)``; O(len(rows) k), no m x n matrix."""
+        rows = _as_index_array(rows, "rows")
+        cols = _as_index_array(cols, "cols")
+        if rows.shape != cols.shape:
+            raise ValueError(
+                "The 'rows' and 'cols' parameters must have the same length. "
+                f"Got {rows.shape[0]} and {cols.shape[0]} instead."
+            )
+        for name, idx, size in (("rows", rows, self.shape[0]), ("cols", cols, self.shape[1])):
+            if idx.size and (idx.min() < 0 or idx.max() >= size):
+                raise ValueError(
+                    f"The {name!r} parameter must hold indices in [0, {size - 1}]. "
+                    f"Got values in [{idx.min()}, {idx.max()}] instead."
+                )
+        device = next(self.model.parameters()).device
+        r = torch.tensor(rows, device=device)  # a copy: the arrays may be read-only
+        c = torch.tensor(cols, device=device)
+        with torch.no_grad():
+            return self.model.predict(None, r, c).cpu().numpy()
+
+    def __repr__(self) -> str:
+        return (
+            f"CompletionResult(method={self.method!r}, shape={self.shape}, "
+            f"n_iter={self.n_iter}, stop_reason={self.stop_reason!r}, "
+            f"residual={self.history['residual'][-1]:.3g})"
+        )
+
+
+def complete(
+    X,
+    *,
+    rank,
+    depth=3,
+    method="compressed",
+    init_scale=1e-3,
+    gamma=None,
+    width=None,
+    init="random",
+    step_size="auto",
+    max_change=3.0,
+    weight_decay=0.0,
+    max_iter=1000,
+    tol=1e-8,
+    n_iter_no_change=None,
+    dtype="float64",
+    device="cpu",
+    random_state=None,
+    truth=None,
+    eval_every=1,
+    callback=None,
+    verbose=False,
+    checkpoint=None,
+    checkpoint_every=100,
+) -> CompletionResult:
+    """Complete a partially observed matrix with a deep (compressed) factorization.
+
+    Parameters
+    ----------
+    X : array, scipy.sparse matrix, (rows, cols, values[, shape]) or Observations
+        A dense array with NaN for missing entries, or the observed entries.
+        The observed entries. For a sparse matrix the *stored* entries are the
+        observations.
+    rank : int
+        Rank estimate r̂, in [1, min(m, n)]; r̂ ≥ the true rank is fine.
+    depth : int, default 3
+        Number of factors L ≥ 2 (of cores, for the compressed network).
+    method : {"compressed", "original", "narrow", "burer-monteiro"}
+        "compressed": ``2r̂ x 2r̂`` cores plus outer factors (default).
+        "original": the wide network of width ``width`` (default max(m, n)).
+        "narrow": a deep network of width ``2r̂``.
+        "burer-monteiro": ``U Vᵀ`` with ``r̂`` columns (``depth`` is ignored).
+    init_scale : float, default 1e-3
+        ε of the ε-scaled (semi-)orthogonal initialisation, as in the reference
+        experiments. Larger values shorten the plateaus but leave an error
+        floor of about ε³ relative to the entries.
+    gamma : float or None
+        Step ratio γ of the compressed network's outer factors (0 freezes them).
+        None: 0.3 with ``step_size="auto"``, 0.01 (the published recipe) with a
+        fixed step.
+    width : int or None
+        Width of the original network; None for max(m, n).
+    init : {"random", "spectral"}
+        Burer–Monteiro initialisation (ignored by the other methods).
+    step_size : "auto" or float, default "auto"
+        "auto": backtracking step search (no plateau). A number: the published
+        fixed-step recipe, plain GD on the sum-form loss at that step.
+    max_change : float or None, default 3.0
+        Under ``step_size="auto"``, the largest relative change of any parameter
+        tensor in one step; None removes the bound.
+    weight_decay : float, default 0
+        λ of a penalty ``(λ/2) Σ ‖θ‖²`` (for noisy data such as ratings), over
+        every factor, except the compressed network's outer factors: these hold
+        directions and the cores hold the scale.
+    max_iter : int, default 1000
+    tol : float, default 1e-8
+        Stop when ``‖P_Ω(W − Φ)‖ / ‖P_Ω(Φ)‖ ≤ tol``.
+    n_iter_no_change : int or None, default None
+        Also stop when the loss improved by less than a relative 1e-7 over this
+        many iterations: for noisy data, which never reaches ``tol``. Off by
+        default because deep factorizations learn one component after another,
+        with flat stretches between them that such a rule would mistake for
+        convergence.
+    dtype : "float64" or "float32"
+    device : "cpu", "cuda" or "auto"
+    random_state : int, numpy Generator or None
+        Seeds every random choice; two CPU runs with the same int are identical.
+    truth : array of shape (m, n) or None
+        If given, the recovery error on the unobserved entries is recorded in
+        ``history["recovery_error"]`` every ``eval_every`` iterations.
+    callback : callable or None
+        ``callback(iteration, state)``; return True to stop.
+    verbose : bool
+        Show a progress bar.
+    checkpoint : str, os.PathLike or None
+        A file where the state of training is saved every ``checkpoint_every``
+        iterations and when it stops. If the file already holds a checkpoint of
+        the same data and options, training resumes from it, so re-running a
+        killed call finishes it; on CPU the result is bitwise that of an
+        uninterrupted run. A checkpoint of another fit is never overwritten (a
+        ValueError says what differs). ``max_iter``, ``tol`` and the other
+        stopping options may change between runs.
+    checkpoint_every : int, default 100
+        Iterations between checkpoints.
+
+    Returns
+    -------
+    CompletionResult
+
+    Warns
+    -----
+    UserWarning
+        When ``X`` has rows or columns with no observed entry (their entries
+        are left at what the initialisation gives, not estimated), or is fully
+        observed (nothing to complete). docs/input-validation.md lists every
+        refused input.
+
+    Notes
+    -----
+    The compressed network has ``L (2r̂)² + (m + n) 2r̂`` parameters and costs
+    ``O(|Ω| r̂ + (m + n) r̂²)`` per iteration; the original network has
+    ``O(L d²)`` parameters and costs ``O(L d³)``.
+
+    Examples
+    --------
+    >>> import dmc
+    >>> problem = dmc.make_problem((60, 50), 2, fraction=0.5, random_state=0)
+    >>> result = dmc.complete(problem.observations, rank=2, random_state=0)
+    >>> err = dmc.recovery_error(result.to_dense(), problem.truth, problem.observations)
+    >>> bool(err < 1e-6)
+    True
+    """
+    obs = Observations.from_any(X)
+    m, n = obs.shape
+    method = check_choice(method, "method", METHODS)
+    rank = check_int(rank, "rank", low=1, high=min(m, n))
+    depth = check_int(depth, "depth", low=2)
+    init_scale = check_float(init_scale, "init_scale", low=0.0, low_open=True)
+    if gamma is None:
+        gamma = DEFAULT_GAMMA["auto" if step_size == "auto" else "fixed"]
+    gamma = check_float(gamma, "gamma", low=0.0)
+    init = check_choice(init, "init", ("random", "spectral"))
+    if width is not None:
+        width = check_int(width, "width", low=1)
+    if not (isinstance(step_size, str) and step_size == "auto"):
+        if isinstance(step_size, str):
+            raise ValueError(
+                "The 'step_size' parameter must be 'auto' or a positive float. "
+                f"Got {step_size!r} instead."
+            )
+        step_size = check_float(step_size, "step_size", low=0.0, low_open=True)
+    max_change = (
+        None
+        if max_change is None
+        else check_float(max_change, "max_change", low=0.0, low_open=True)
+    )
+    weight_decay = check_float(weight_decay, "weight_decay", low=0.0)
+    max_iter = check_int(max_iter, "max_iter", low=1)
+    tol = check_float(tol, "tol", low=0.0)
+    if n_iter_no_change is not None:
+        n_iter_no_change = check_int(n_iter_no_change, "n_iter_no_change", low=1)
+    eval_every = check_int(eval_every, "eval_every", low=1)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"The 'callback' parameter must be callable or None. Got {callback!r}.")
+    torch_dtype = resolve_dtype(dtype)
+    torch_device = resolve_device(device)
+    rng = check_random_state(random_state)
+    _check_range(obs, torch_dtype)
+    value_scale = _value_scale(obs)
+    evaluate = _recovery_evaluator(truth, obs, value_scale) if truth is not None else None
+    checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
+    if checkpoint is not None:
+        if not isinstance(checkpoint, (str, os.PathLike)):
+            raise TypeError(
+                "The 'checkpoint' parameter must be a path (str or os.PathLike) or None. "
+                f"Got {type(checkpoint).__name__} instead."
+            )
+        options = dict(
+            method=method,
+            rank=rank,
+            depth=depth,
+            init_scale=init_scale,
+            gamma=gamma,
+            width=width,
+            init=init,
+            step_size=step_size,
+            max_change=max_change,
+            weight_decay=weight_decay,
+            dtype=str(torch_dtype),
+            random_state=_seed_fingerprint(random_state),
+        )
+        checkpoint = Checkpoint(checkpoint, checkpoint_every, fingerprint(obs, options), options)
+
+    if value_scale != 1.0:  # exact: a power of two
+        obs = Observations(obs.rows, obs.cols, obs.values / value_scale, obs.shape)
+    common = dict(rng=rng, dtype=torch_dtype, device=torch_device)
+    if method == "compressed":
+        model = models.compressed_network(
+            obs, rank=rank, depth=depth, init_scale=init_scale, gamma=gamma, **common
+        )
+    elif method == "original":
+        model = models.original_network(
+            obs, depth=depth, width=width, init_scale=init_scale, **common
+        )
+    elif method == "narrow":
+        model = models.narrow_network(obs, rank=rank, depth=depth, init_scale=init_scale, **common)
+    else:
+        model = models.burer_monteiro(obs, rank=rank, init_scale=init_scale, init=init, **common)
+    _warn_degenerate(obs, rank)  # once the model is built: a refused call does not warn
+    pattern = SampledPattern(obs, dtype=torch_dtype, device=torch_device)
+    outcome = train(
+        model,
+        pattern,
+        step_size=step_size,
+        max_change=max_change,
+        weight_decay=weight_decay,
+        max_iter=max_iter,
+        tol=tol,
+        n_iter_no_change=n_iter_no_change,
+        evaluate=evaluate,
+        eval_every=eval_every,
+        callback=callback,
+        verbose=verbose,
+        checkpoint=checkpoint,
+    )
+    if value_scale != 1.0:
+        _rescale(model, value_scale)
+        # in the data's units (inf beyond float64's range, for values above ~1e154)
+        with np.errstate(over="ignore"):
+            loss = np.asarray(outcome.history["loss"]) * value_scale * value_scale
+        outcome.history["loss"] = loss.tolist()
+    return CompletionResult(model, method, outcome)
+
+
+def _check_range(obs, dtype):
+    """Refuse values too close to the largest number of the training dtype.
+
+    Completed entries and intermediate products can exceed the largest observed
+    value, so 2¹⁰ of headroom is kept.
+    """
+    big = float(np.abs(obs.values).max()) if obs.n_observed else 0.0
+    limit = float(torch.finfo(dtype).max) / 2.0**10
+    if big > limit:
+        raise ValueError(
+            f"The 'X' parameter holds values up to {big:.3g}, too close to the largest "
+            f"number of dtype={str(dtype).removeprefix('torch.')!r} (dmc accepts up to "
+            f"{limit:.3g}). Use dtype='float64', or rescale X."
+        )
+
+
+def _value_scale(obs) -> float:
+    """A power of two near the RMS of the observed values, when that is far from 1.
+
+    Data whose RMS lies outside [2⁻⁸, 2⁸] is trained divided by this scale (exact: a
+    power of two), so that ``init_scale``, the step search and the loss see entries of
+    order 1 whatever the units; the trained factors are scaled back. Data in the usual
+    range is left as it is (scale 1).
+    """
+    v = obs.values
+    big = float(np.abs(v).max()) if v.size else 0.0
+    if big == 0.0:
+        return 1.0
+    rms = big * float(np.sqrt(np.mean((v / big) ** 2)))
+    if 2.0**-8 <= rms <= 2.0**8:
+        return 1.0
+    return 2.0 ** round(np.log2(rms))
+
+
+def _rescale(model, value_scale):
+    """Multiply the model's end-to-end matrix by ``value_scale``, spread over its factors."""
+    compressed = isinstance(model, models.CompressedNetwork)
+    factors = list(model.cores) if compressed else list(model.weights)
+    root = value_scale ** (1.0 / len(factors))
+    with torch.no_grad():
+        for f in factors:
+            f.mul_(root)
+
+
+def _seed_fingerprint(random_state):
+    """A JSON-able stand-in for ``random_state`` in a checkpoint's fingerprint."""
+    if random_state is None or isinstance(random_state, (int, np.integer)):
+        return None if random_state is None else int(random_state)
+    raise TypeError(
+        "With a 'checkpoint', the 'random_state' parameter must be an int (or None), so "
+        "that a resumed fit starts from the same initialisation. "
+        f"Got {type(random_state).__name__} instead."
+    )
+
+
+#: start of the warnings of :func:`complete` about degenerate observations, for
+#: the front doors that handle these cases themselves to filter
+DEGENERATE_WARNING = r"The 'X' parameter of complete (has \d+ row|is fully observed)"
+
+
+def _warn_degenerate(obs: Observations, rank: int) -> None:
+    """Name rows or columns with no observed entry, and a fully observed matrix."""
+    m, n = obs.shape
+    if obs.n_observed == m * n:
+        warnings.warn(
+            f"The 'X' parameter of complete is fully observed (all {m} x {n} entries): "
+            f"there is nothing to complete. The result is a rank-{rank} fit of X; its "
+            "entries are fitted values, not copies of the observed ones.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return
+    # O(|Ω| log |Ω|) and nothing of size m or n: the shape may be huge
+    seen_rows, seen_cols = np.unique(obs.rows), np.unique(obs.cols)
+    n_rows, n_cols = m - seen_rows.size, n - seen_cols.size
+    if n_rows or n_cols:
+        first = ", ".join(
+            f"the first {what} is {_first_missing(seen)}"
+            for what, seen, count in (("row", seen_rows, n_rows), ("column", seen_cols, n_cols))
+            if count
+        )
+        warnings.warn(
+            f"The 'X' parameter of complete has {n_rows} row(s) and "
+            f"{n_cols} column(s) with no observed entry ({first}). Nothing in the "
+            "data determines their entries: they come back as what the random "
+            "initialisation leaves there (small values, not estimates). Fill them from "
+            "means or biases (DeepMatrixCompletion and RatingsModel do), or leave them out.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _first_missing(seen: np.ndarray) -> int:
+    """Smallest index absent from the sorted distinct indices ``seen``."""
+    gaps = np.flatnonzero(seen != np.arange(seen.size))
+    return int(gaps[0]) if gaps.size else int(seen.size)
+
+
+def _recovery_evaluator(truth, obs: Observations, value_scale=1.0):
+    if hasattr(truth, "to_dense"):
+        truth = truth.to_dense()
+    truth = as_real_array(truth, "truth")
+    if truth.shape != obs.shape:
+        raise ValueError(
+            f"The 'truth' parameter must have the shape of the observations {obs.shape}. "
+            f"Got {truth.shape} instead."
+        )
+    if not np.isfinite(truth).all():
+        i, j = np.argwhere(~np.isfinite(truth))[0]
+        raise ValueError(
+            "The 'truth' parameter must hold finite numbers (the complete matrix). "
+            f"Got {truth[i, j]} at ({i}, {j}) instead."
+        )
+    mask = obs.mask()
+    ref = np.where(mask, 0.0, truth / value_scale)
+    denom = np.linalg.norm(ref)
+    if denom == 0:
+        raise ValueError("The 'truth' parameter is zero on every unobserved entry.")
+    cache = {}
+
+    def evaluate(model) -> float:
+        with torch.no_grad():
+            W = model.to_dense()
+            if "t" not in cache:
+                cache["t"] = torch.as_tensor(ref, dtype=W.dtype, device=W.device)
+                cache["m"] = torch.as_tensor(mask, device=W.device)
+            diff = torch.where(cache["m"], 0.0, W - cache["t"])
+            return float(torch.linalg.vector_norm(diff)) / denom
+
+    return evaluate

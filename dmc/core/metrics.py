@@ -1,0 +1,135 @@
+"""Error measures quoted by every comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .observations import Observations
+
+__all__ = ["mae", "recovery_error", "rmse"]
+
+
+def recovery_error(estimate, truth, observed) -> float:
+    """Relative Frobenius error on the unobserved entries.
+
+    ``‖P_Ωᶜ(Ŵ − Φ)‖_F / ‖P_Ωᶜ(Φ)‖_F``.
+
+    Parameters
+    ----------
+    estimate : array of shape (m, n), or anything with ``to_dense()``
+    truth : array of shape (m, n), or anything with ``to_dense()``
+    observed : Observations or boolean array of shape (m, n)
+        The observed set Ω, whose entries are left out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> truth = np.arange(4.0).reshape(2, 2)
+    >>> observed = np.array([[True, False], [False, True]])
+    >>> recovery_error(truth + 0.1 * observed, truth, observed)
+    0.0
+    """
+    est = _dense(estimate)
+    tru = _dense(truth)
+    if est.shape != tru.shape:
+        raise ValueError(
+            f"The 'estimate' parameter must have the shape of 'truth' {tru.shape}. "
+            f"Got {est.shape} instead."
+        )
+    if isinstance(observed, Observations):
+        mask = observed.mask()
+    else:
+        mask = np.asarray(observed, dtype=bool)
+    if mask.shape != tru.shape:
+        raise ValueError(
+            f"The 'observed' parameter must have the shape of 'truth' {tru.shape}. "
+            f"Got {mask.shape} instead."
+        )
+    diff = np.where(mask, 0.0, est - tru)
+    ref = np.where(mask, 0.0, tru)
+    denom = np.linalg.norm(ref)
+    if denom == 0:
+        raise ValueError("The unobserved entries of 'truth' are all zero (or there are none).")
+    return float(np.linalg.norm(diff) / denom)
+
+
+def _dense(x) -> np.ndarray:
+    if hasattr(x, "to_dense"):
+        x = x.to_dense()
+    return np.asarray(x, dtype=float)
+
+
+# -- rating errors ---------------------------------------------------------------
+
+
+def rmse(y_true, y_pred) -> float:
+    """Root mean squared error ``sqrt(mean((y_true - y_pred)²))``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        True and predicted ratings, finite, of the same length (n ≥ 1).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from dmc.core.metrics import rmse
+    >>> rmse([4.0, 3.0, 5.0], [4.0, 2.0, 4.0])
+    0.816496580927726
+    """
+    a, b = _check_pair(y_true, y_pred)
+    return float(np.sqrt(np.mean((a - b) ** 2)))
+
+
+def mae(y_true, y_pred) -> float:
+    """Mean absolute error ``mean(|y_true - y_pred|)``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        True and predicted ratings, finite, of the same length (n ≥ 1).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from dmc.core.metrics import mae
+    >>> mae([4.0, 3.0, 5.0], [4.0, 2.0, 4.5])
+    0.5
+    """
+    a, b = _check_pair(y_true, y_pred)
+    return float(np.mean(np.abs(a - b)))
+
+
+def _check_pair(y_true, y_pred):
+    a = _as_float_vector(y_true, "y_true")
+    b = _as_float_vector(y_pred, "y_pred")
+    if a.shape != b.shape:
+        raise ValueError(
+            f"The 'y_pred' parameter must have the length of 'y_true' ({a.size}). "
+            f"Got {b.size} instead."
+        )
+    return a, b
+
+
+def _as_float_vector(x, name):
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"The {name!r} parameter must be a 1-D array of real numbers. "
+            f"Got {type(x).__name__} that cannot be converted to float."
+        ) from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(
+            f"The {name!r} parameter must be a non-empty 1-D array. Got shape {arr.shape} instead."
+        )
+    if not np.isfinite(arr).all():
+        bad = arr[~np.isfinite(arr)][0]
+        raise ValueError(f"The {name!r} parameter must hold finite numbers. Got {bad} instead.")
+    return arr

@@ -1,0 +1,409 @@
+"""The model layer: every method is a product of factors behind one interface.
+
+A model represents ``W = F_K ⋯ F_2 F_1`` with ``F_1`` of shape ``(k, n)`` and
+``F_K`` of shape ``(m, k)``. It can
+
+* predict entries at index pairs (``predict``), evaluated at the observed
+  set only, without forming ``W`` (except for the wide network, whose
+  ``d x d`` weights already dominate);
+* build the dense matrix on request (``to_dense``);
+* list its parameter groups with their step multipliers (``param_groups``);
+* count its parameters (``n_parameters``).
+
+The training loop (:mod:`dmc.solver`) sees nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse.linalg as spla
+import torch
+
+from ..exceptions import ProblemTooLargeError
+from .observations import Observations
+from .sampled import SampledPattern, sampled_dot
+
+__all__ = [
+    "Factorization",
+    "DeepNetwork",
+    "CompressedNetwork",
+    "ParamGroup",
+    "original_network",
+    "narrow_network",
+    "burer_monteiro",
+    "compressed_network",
+]
+
+
+@dataclass
+class ParamGroup:
+    """Parameters trained together at ``step_multiplier`` times the base step.
+
+    ``decay``: whether a weight-decay penalty applies to them.
+    """
+
+    name: str
+    params: list
+    step_multiplier: float = 1.0
+    decay: bool = True
+
+
+class Factorization(torch.nn.Module):
+    """Interface shared by all models: ``W = F_K ⋯ F_1`` of shape ``(m, n)``."""
+
+    #: build the dense product to evaluate entries (only for wide networks)
+    dense_predict: bool = False
+
+    def __init__(self, shape: tuple[int, int]):
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def factors(self) -> list[torch.Tensor]:
+        """Factors ``[F_1, ..., F_K]``, rightmost first."""
+        raise NotImplementedError
+
+    def param_groups(self) -> list[ParamGroup]:
+        raise NotImplementedError
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def _left_right(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``A = F_K ⋯ F_2`` (m x k) and ``B = F_1ᵀ`` (n x k), so that ``W = A Bᵀ``."""
+        fs = self.factors()
+        left = fs[1:][::-1]
+        A = left[0] if len(left) == 1 else torch.linalg.multi_dot(left)
+        return A, fs[0].T
+
+    def to_dense(self) -> torch.Tensor:
+        """The end-to-end matrix ``W`` (allocates m x n)."""
+        fs = self.factors()[::-1]
+        return torch.linalg.multi_dot(fs) if len(fs) > 1 else fs[0]
+
+    def predict(self, pattern: SampledPattern, rows=None, cols=None) -> torch.Tensor:
+        """Entries of ``W`` at the observed set of ``pattern`` (or at ``rows, cols``)."""
+        if self.dense_predict:
+            W = self.to_dense()
+            if rows is None:
+                rows, cols = pattern.rows, pattern.cols
+            return W[rows, cols]
+        A, B = self._left_right()
+        return sampled_dot(A, B, pattern, rows, cols)
+
+
+class DeepNetwork(Factorization):
+    """Deep linear network ``W_L ⋯ W_1`` of a given width.
+
+    With width ``d = max(m, n)`` this is the original (wide) network of the
+    reference experiments; with width ``2 r̂`` it is the narrow network; depth
+    2 and width ``r̂`` is the Burer–Monteiro factorization ``U Vᵀ``.
+    """
+
+    def __init__(self, weights: list[torch.Tensor], *, dense_predict: bool = False):
+        shape = (weights[-1].shape[0], weights[0].shape[1])
+        super().__init__(shape)
+        self.weights = torch.nn.ParameterList([torch.nn.Parameter(w) for w in weights])
+        self.dense_predict = dense_predict
+
+    def factors(self):
+        return list(self.weights)
+
+    def param_groups(self):
+        return [ParamGroup("weights", list(self.weights), 1.0)]
+
+
+class CompressedNetwork(Factorization):
+    """Compressed deep network ``U W̃_L ⋯ W̃_1 Vᵀ`` (METHOD.md).
+
+    Cores ``W̃_l`` are ``k x k`` (``k = 2 r̂``) and train at the base step; the
+    outer factors ``U`` (m x k) and ``V`` (n x k) train at ``gamma`` times it.
+    Parameters: ``L k² + (m + n) k``. A step costs ``O(|Ω| k + (m + n) k²)``;
+    no m x n or d x d matrix is built.
+    """
+
+    def __init__(self, U: torch.Tensor, cores: list[torch.Tensor], V: torch.Tensor, gamma: float):
+        super().__init__((U.shape[0], V.shape[0]))
+        self.U = torch.nn.Parameter(U)
+        self.cores = torch.nn.ParameterList([torch.nn.Parameter(c) for c in cores])
+        self.V = torch.nn.Parameter(V)
+        self.gamma = float(gamma)
+
+    def factors(self):
+        return [self.V.T, *self.cores, self.U]
+
+    def _left_right(self):
+        cores = list(self.cores)[::-1]
+        C = cores[0] if len(cores) == 1 else torch.linalg.multi_dot(cores)
+        return self.U @ C, self.V
+
+    def param_groups(self):
+        groups = [ParamGroup("cores", list(self.cores), 1.0)]
+        if self.gamma > 0:
+            # the outer factors hold directions (orthonormal at t = 0), the cores the
+            # scale: decaying U and V would pull the model to the saddle at zero
+            groups.append(ParamGroup("outer", [self.U, self.V], self.gamma, decay=False))
+        else:  # gamma = 0: outer factors frozen
+            self.U.requires_grad_(False)
+            self.V.requires_grad_(False)
+        return groups
+
+    @classmethod
+    def from_wide(cls, wide: DeepNetwork, obs: Observations, rank: int, gamma: float):
+        """The reference code's initialisation, from a wide network at t = 0.
+
+        With ``G = ∇_{W_1} ℓ = U_G S V_Gᵀ``: ``V = orth[V_G[:, :r̂], W_1ᵀ U_G[:, :r̂] / ε]``,
+        ``U = W_{L:1} V / ε^L`` and ``W̃_l = ε I``. Costs the wide network's
+        gradient: use it to check the construction, not to train.
+        """
+        pattern = SampledPattern(obs, dtype=wide.weights[0].dtype, device=wide.weights[0].device)
+        wide.zero_grad()
+        residual = wide.predict(pattern) - pattern.values
+        (0.5 * residual.pow(2).sum()).backward()
+        W1 = wide.weights[0].detach()
+        eps = float(torch.linalg.matrix_norm(W1, ord=2))
+        G = wide.weights[0].grad.detach()
+        wide.zero_grad()
+        UG, _, VGt = torch.linalg.svd(G, full_matrices=False)
+        basis = torch.cat([VGt[:rank].T, W1.T @ UG[:, :rank] / eps], dim=1)
+        k = min(2 * rank, obs.shape[1])
+        V = torch.linalg.svd(basis, full_matrices=False)[0][:, :k]
+        depth = len(wide.weights)
+        with torch.no_grad():
+            U = wide.to_dense() @ V / eps**depth
+        cores = [eps * torch.eye(k, dtype=V.dtype, device=V.device) for _ in range(depth)]
+        return cls(U.contiguous(), cores, V.contiguous(), gamma)
+
+
+# -- constructors -------------------------------------------------------------
+
+
+def original_network(
+    obs: Observations,
+    *,
+    depth: int,
+    width: int | None,
+    init_scale: float,
+    rng: np.random.Generator,
+    dtype: torch.dtype,
+    device: torch.device,
+) -> DeepNetwork:
+    """The wide network: width ``d`` (default ``max(m, n)``), ε-scaled orthogonal init."""
+    m, n = obs.shape
+    d = max(m, n) if width is None else width
+    _check_fits_in_memory(m, n, d, depth, dtype, device)
+    return DeepNetwork(
+        _orthogonal_weights(m, n, d, depth, init_scale, rng, dtype, device), dense_predict=True
+    )
+
+
+def narrow_network(obs, *, rank, depth, init_scale, rng, dtype, device) -> DeepNetwork:
+    """The narrow network: width ``2 r̂``, ε-scaled (semi-)orthogonal init."""
+    m, n = obs.shape
+    k = min(2 * rank, m, n)
+    _check_factors_fit_in_memory(m, n, k, dtype, device, "narrow")
+    return DeepNetwork(_orthogonal_weights(m, n, k, depth, init_scale, rng, dtype, device))
+
+
+def burer_monteiro(obs, *, rank, init_scale, init, rng, dtype, device) -> DeepNetwork:
+    """``W = U Vᵀ`` with ``U`` (m x r̂), ``V`` (n x r̂).
+
+    ``init="random"``: entries ``init_scale`` times a standard Gaussian.
+    ``init="spectral"``: ``U = U_r̂ S^½``, ``V = V_r̂ S^½`` from the top singular
+    triplets of the rescaled observed matrix ``P_Ω(Φ) / p``.
+    """
+    m, n = obs.shape
+    _check_factors_fit_in_memory(m, n, rank, dtype, device, "burer-monteiro")
+    if init == "spectral":
+        Ur, s, Vr = top_singular_triplets(obs, rank, rng)
+        root = np.sqrt(s / obs.fraction)
+        U, V = Ur * root, Vr * root
+    else:
+        U = init_scale * rng.standard_normal((m, rank))
+        V = init_scale * rng.standard_normal((n, rank))
+    as_t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)  # noqa: E731
+    return DeepNetwork([as_t(V.T), as_t(U)])
+
+
+def compressed_network(
+    obs: Observations,
+    *,
+    rank: int,
+    depth: int,
+    init_scale: float,
+    gamma: float,
+    rng: np.random.Generator,
+    dtype: torch.dtype,
+    device: torch.device,
+) -> CompressedNetwork:
+    """The compressed network, initialised without the wide network (METHOD.md).
+
+    ``V = orth[V_r̂, Qᵀ U_r̂]``, ``U = Q V``, ``W̃_l = ε I``, where ``U_r̂, V_r̂`` are the
+    top-r̂ singular vectors of ``P_Ω(Φ)`` and ``Q`` is a random semi-orthogonal
+    m x n operator applied implicitly (it plays the part of ``W_{L:1}(0) / ε^L``).
+    Costs one truncated SVD of a sparse matrix and ``O((m + n) r̂)`` for ``Q``.
+
+    For a tall matrix (m > n) the same recipe is applied to the transpose,
+    ``U = orth[U_r̂, Q V_r̂]`` and ``V = Qᵀ U``: ``Q`` then has orthonormal
+    columns only, and ``U = Q V`` would confine ``U`` to a random n-dimensional
+    subspace of R^m that misses ``U_r̂`` (measured: 200 x 60 stalled where its
+    transpose converged).
+    """
+    m, n = obs.shape
+    _check_factors_fit_in_memory(m, n, 2 * rank, dtype, device, "compressed")
+    Ur, _, Vr = top_singular_triplets(obs, rank, rng)
+    Q = _ImplicitSemiOrthogonal(m, n, n_reflectors=2 * rank + 2, rng=rng)
+    k = min(2 * rank, max(m, n))
+    if m <= n:
+        V = _orth(np.hstack([Vr, Q.rmatmat(Ur)]), k)
+        U = Q.matmat(V)
+    else:
+        U = _orth(np.hstack([Ur, Q.matmat(Vr)]), k)
+        V = Q.rmatmat(U)
+    as_t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)  # noqa: E731
+    cores = [init_scale * torch.eye(k, dtype=dtype, device=device) for _ in range(depth)]
+    return CompressedNetwork(as_t(U), cores, as_t(V), gamma)
+
+
+# -- helpers ---------------------------------------------------------------------
+
+
+def top_singular_triplets(obs: Observations, rank: int, rng: np.random.Generator):
+    """Top-``rank`` singular triplets of the sparse observed matrix ``P_Ω(Φ)``.
+
+    Dense LAPACK for small matrices; ARPACK (scipy's ``svds``) with a seeded
+    start vector otherwise, so the result is reproducible.
+    """
+    m, n = obs.shape
+    S = obs.to_sparse()
+    if m * n <= 250_000 or rank >= min(m, n) - 1:
+        U, s, Vt = np.linalg.svd(S.toarray(), full_matrices=False)
+        return U[:, :rank], s[:rank], Vt[:rank].T
+    v0 = rng.standard_normal(min(m, n))
+    U, s, Vt = spla.svds(S, k=rank, v0=v0)
+    order = np.argsort(s)[::-1]
+    return U[:, order], s[order], Vt[order].T
+
+
+def _orth(M: np.ndarray, k: int) -> np.ndarray:
+    """First ``k`` left singular vectors of ``M``: an orthonormal basis of its span."""
+    return np.linalg.svd(M, full_matrices=False)[0][:, :k]
+
+
+def _random_semi_orthogonal(rows: int, cols: int, rng) -> np.ndarray:
+    """A Haar-random matrix with orthonormal rows or columns (whichever fits)."""
+    big, small = max(rows, cols), min(rows, cols)
+    Z = rng.standard_normal((big, small))
+    Qz, R = np.linalg.qr(Z)
+    Qz *= np.sign(np.diag(R))
+    return Qz if rows >= cols else Qz.T
+
+
+def _orthogonal_weights(m, n, d, depth, scale, rng, dtype, device):
+    shapes = [(d, n)] + [(d, d)] * (depth - 2) + [(m, d)]
+    return [
+        torch.as_tensor(scale * _random_semi_orthogonal(r, c, rng), dtype=dtype, device=device)
+        for r, c in shapes
+    ]
+
+
+class _ImplicitSemiOrthogonal:
+    """A random semi-orthogonal m x n operator ``Q = E_m H P E_nᵀ`` stored in O(d r̂).
+
+    ``P`` is a random signed permutation of ``R^d`` (``d = max(m, n)``), ``H`` a
+    product of random Householder reflections and ``E_m`` keeps the first m
+    coordinates. ``Q`` has orthonormal rows when m ≤ n, columns when m ≥ n,
+    like the end-to-end matrix of an ε-orthogonal wide network divided by ε^L.
+    """
+
+    def __init__(self, m: int, n: int, n_reflectors: int, rng: np.random.Generator):
+        self.m, self.n = m, n
+        d = max(m, n)
+        self.perm = rng.permutation(d)
+        self.signs = rng.choice([-1.0, 1.0], size=d)
+        H = rng.standard_normal((d, n_reflectors))
+        self.reflectors = H / np.linalg.norm(H, axis=0)
+
+    def _pad(self, X, size):
+        out = np.zeros((len(self.perm), X.shape[1]))
+        out[:size] = X
+        return out
+
+    def matmat(self, Y: np.ndarray) -> np.ndarray:
+        """``Q @ Y`` for ``Y`` of shape (n, p)."""
+        Z = self._pad(Y, self.n)
+        Z = self.signs[:, None] * Z[self.perm]
+        for h in self.reflectors.T[::-1]:
+            Z -= 2.0 * np.outer(h, h @ Z)
+        return Z[: self.m]
+
+    def rmatmat(self, X: np.ndarray) -> np.ndarray:
+        """``Qᵀ @ X`` for ``X`` of shape (m, p)."""
+        Z = self._pad(X, self.m)
+        for h in self.reflectors.T:
+            Z -= 2.0 * np.outer(h, h @ Z)
+        out = np.empty_like(Z)
+        out[self.perm] = self.signs[:, None] * Z
+        return out[: self.n]
+
+
+def _available_memory(device: torch.device) -> int:
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 2**63 - 1
+
+
+def _check_factors_fit_in_memory(m, n, k, dtype, device, method):
+    """Refuse, before allocating, outer factors (m x k, n x k) that would not fit.
+
+    A matrix with hundreds of billions of rows (indices beyond int32 are fine,
+    a shape of 2**40 rows is not) fails here with a clear message instead of
+    a MemoryError from deep inside numpy.
+    """
+    itemsize = torch.finfo(dtype).bits // 8
+    # the initialisation's float64 temporaries and the sparse matrix's row pointers
+    host = 8 * (4 * (m + n) * k + 2 * (m + n))
+    # parameters, gradients, the line search's copy and step, backward products
+    dev = itemsize * 5 * (m + n) * k
+    cpu = torch.device("cpu")
+    for need, where in ((host, cpu), (dev, device)):
+        have = _available_memory(where)
+        if need > 0.8 * have:
+            gib = 2**30
+            raise ProblemTooLargeError(
+                f"The {method} model needs about {need / gib:.1f} GiB on {where} for factors "
+                f"of width {k}, but only {have / gib:.1f} GiB is available. Got a {m} x {n} "
+                "matrix: check the 'shape' of the observations (indices far beyond the "
+                "number of rows or columns make a huge matrix) or lower the 'rank'."
+            )
+
+
+def _check_fits_in_memory(m, n, d, depth, dtype, device):
+    """Refuse, before allocating, a wide network whose training would not fit."""
+    itemsize = torch.finfo(dtype).bits // 8
+    n_params = d * n + (depth - 2) * d * d + m * d
+    # parameters, gradients, the line search's copy and step, backward products,
+    # plus the dense end-to-end matrix and its gradient
+    need = itemsize * (5 * n_params + 3 * m * n)
+    have = _available_memory(device)
+    if need > 0.8 * have:
+        gib = 2**30
+        raise ProblemTooLargeError(
+            f"The original (wide) network for a {m} x {n} matrix with width {d} and depth "
+            f"{depth} needs about {need / gib:.1f} GiB to train, but only {have / gib:.1f} GiB "
+            f"is available on {device}. Use method='compressed', which never builds the "
+            "d x d weights, or a smaller 'width'."
+        )

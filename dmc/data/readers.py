@@ -1,0 +1,594 @@
+"""Rating files in the common layouts, and the MovieLens archives from GroupLens.
+
+:func:`read_ratings` reads
+
+* ``"udata"``: MovieLens-100k ``u.data``, tab-separated, no header,
+  ``user item rating [timestamp]``;
+* ``"dat"``: MovieLens-1M/10M ``ratings.dat``, ``user::item::rating::timestamp``;
+* ``"csv"``: a CSV file with a header, e.g. MovieLens-20M and later
+  ``userId,movieId,rating,timestamp``; any column names through ``columns``;
+* ``"inter"``: RecBole atomic files, tab-separated, header ``name:type``
+  fields such as ``user_id:token  item_id:token  rating:float  timestamp:float``;
+
+and returns the columns ``user``, ``item``, ``rating`` and, when the file has
+one, ``timestamp``: a pandas DataFrame (``as_frame=True``, needs pandas, the
+``ratings`` extra) or a dict of numpy arrays (``as_frame=False``, no pandas).
+
+:func:`fetch_movielens` downloads an official GroupLens archive once, checks
+its SHA-256, caches it under ``data_home`` and reads its ratings file.
+MovieLens data is licensed by GroupLens for research use; dmc never ships it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import itertools
+import logging
+import os
+import shutil
+import tempfile
+import urllib.request
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .._validation import check_choice, check_float
+
+logger = logging.getLogger("dmc")
+
+__all__ = [
+    "FORMATS",
+    "MOVIELENS",
+    "MovieLensArchive",
+    "fetch_movielens",
+    "get_data_home",
+    "read_ratings",
+]
+
+#: layouts understood by :func:`read_ratings`
+FORMATS = ("auto", "udata", "dat", "csv", "inter")
+
+_ALIASES = {
+    "user": ("user", "userid", "user_id", "uid"),
+    "item": ("item", "itemid", "item_id", "movieid", "movie_id", "movie", "iid"),
+    "rating": ("rating", "ratings", "score"),
+    "timestamp": ("timestamp", "time", "ts"),
+}
+_CHUNK = 1 << 19  # rows converted to numpy at a time
+
+
+@dataclass(frozen=True)
+class MovieLensArchive:
+    """Where a MovieLens variant lives and how to read it.
+
+    ``sha256`` is None where no checksum is known to dmc; :func:`fetch_movielens`
+    then warns and prints the checksum of what it downloaded, for pinning.
+    """
+
+    url: str
+    member: str
+    format: str
+    sha256: str | None
+    size: int | None = None
+
+
+_GROUPLENS = "https://files.grouplens.org/datasets/movielens/"
+
+#: Official GroupLens archives. The SHA-256 sums and sizes are those recorded by
+#: TensorFlow Datasets (tensorflow_datasets/url_checksums/movielens.txt); dmc has
+#: not re-downloaded the archives to check them. "latest-small" is re-issued by
+#: GroupLens from time to time, so its checksum can go stale. No SHA-256 is known
+#: for "10m" and "32m".
+MOVIELENS = {
+    "100k": MovieLensArchive(
+        _GROUPLENS + "ml-100k.zip",
+        "ml-100k/u.data",
+        "udata",
+        "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
+        4924029,
+    ),
+    "1m": MovieLensArchive(
+        _GROUPLENS + "ml-1m.zip",
+        "ml-1m/ratings.dat",
+        "dat",
+        "a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20",
+        5917549,
+    ),
+    "10m": MovieLensArchive(_GROUPLENS + "ml-10m.zip", "ml-10M100K/ratings.dat", "dat", None),
+    "20m": MovieLensArchive(
+        _GROUPLENS + "ml-20m.zip",
+        "ml-20m/ratings.csv",
+        "csv",
+        "96f243c338a8665f6bcc89c53edf6ee39162a846940de6b7c8c48aeada765ff3",
+        198702078,
+    ),
+    "25m": MovieLensArchive(
+        _GROUPLENS + "ml-25m.zip",
+        "ml-25m/ratings.csv",
+        "csv",
+        "8b21cfb7eb1706b4ec0aac894368d90acf26ebdfb6aced3ebd4ad5bd1eb9c6aa",
+        261978986,
+    ),
+    "32m": MovieLensArchive(_GROUPLENS + "ml-32m.zip", "ml-32m/ratings.csv", "csv", None),
+    "latest-small": MovieLensArchive(
+        _GROUPLENS + "ml-latest-small.zip",
+        "ml-latest-small/ratings.csv",
+        "csv",
+        "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436",
+        978202,
+    ),
+}
+
+
+# -- reading -----------------------------------------------------------------------
+
+
+def read_ratings(path, *, format="auto", columns=None, sep=None, as_frame=True, encoding="utf-8"):
+    """Read a ratings file into columns ``user``, ``item``, ``rating`` (+ ``timestamp``).
+
+    Parameters
+    ----------
+    path : str or path-like
+    format : {"auto", "udata", "dat", "csv", "inter"}, default "auto"
+        The layout (see the module docstring). "auto" decides by the file name
+        (``.inter``, ``.dat``, ``.csv``; ``u.data``, ``.data``, ``.base``,
+        ``.test``), then by the first line (``::``, tabs, commas).
+    columns : mapping or None
+        For files with a header ("csv", "inter"): the header names of the
+        columns, e.g. ``{"user": "customer", "item": "sku", "rating": "stars"}``
+        (``timestamp`` optional). None looks for the usual names
+        (``userId``/``user_id``/``user``, ``movieId``/``item_id``/``item``,
+        ``rating``, ``timestamp``), case-insensitively.
+    sep : str or None
+        Field separator of a "csv" file (default ``,``).
+    as_frame : bool, default True
+        Return a pandas DataFrame (needs pandas: ``pip install 'dmc[ratings]'``);
+        False returns a dict of numpy arrays.
+    encoding : str, default "utf-8"
+
+    Returns
+    -------
+    DataFrame or dict of ndarray
+        ``user`` and ``item``: int64 when every id in the column is written as
+        a plain decimal integer (``"7"``, not ``"007"`` or ``"7.0"``), else
+        strings, exactly as written. ``rating``: float64. ``timestamp``: int64
+        (float64 when not integral), present when the file has the column.
+
+    Raises
+    ------
+    ValueError
+        For an unknown layout, a line with the wrong number of fields, a
+        rating that is not a number or not finite, missing or repeated
+        columns, an empty file, or text not in ``encoding``; the message names
+        the file, the row and the value.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from dmc.data.readers import read_ratings
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "u.data"
+    >>> _ = path.write_text("196\\t242\\t3\\t881250949\\n186\\t302\\t3\\t891717742\\n")
+    >>> data = read_ratings(path, as_frame=False)
+    >>> data["user"], data["rating"]
+    (array([196, 186]), array([3., 3.]))
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"The 'path' parameter must be a str or path-like. Got {path!r} instead.")
+    path = Path(os.fspath(path))
+    fmt = check_choice(format, "format", FORMATS)
+    if not isinstance(encoding, str):
+        raise TypeError(f"The 'encoding' parameter must be a str. Got {encoding!r} instead.")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(
+            f"The 'encoding' parameter must name a text encoding known to Python (e.g. "
+            f"'utf-8', 'latin-1'). Got {encoding!r} instead."
+        ) from None
+    if not path.is_file():
+        raise FileNotFoundError(f"The 'path' parameter must name a file. Got {str(path)!r}.")
+    try:
+        return _read_ratings(path, fmt, columns, sep, as_frame, encoding)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"The file {str(path)!r} must be text in the encoding {encoding!r}. Got byte "
+            f"{exc.object[exc.start : exc.start + 1]!r} at byte offset {exc.start}, which "
+            f"is not valid {encoding!r}; pass the file's encoding, e.g. encoding='latin-1'."
+        ) from None
+
+
+def _read_ratings(path, fmt, columns, sep, as_frame, encoding):
+    if fmt == "auto":
+        fmt = _guess_format(path, encoding)
+    if sep is not None and (fmt != "csv" or not isinstance(sep, str) or len(sep) != 1):
+        raise ValueError(
+            "The 'sep' parameter must be one character, and only for format='csv'. "
+            f"Got sep={sep!r} with format={fmt!r} instead."
+        )
+    if columns is not None and fmt in ("udata", "dat"):
+        raise ValueError(
+            f"The 'columns' parameter is only for files with a header ('csv', 'inter'). "
+            f"Got columns={columns!r} with format={fmt!r}."
+        )
+    separator = {"udata": "\t", "dat": "::", "inter": "\t", "csv": sep or ","}[fmt]
+    header, fields = _read_fields(path, separator, encoding, fmt in ("csv", "inter"), fmt)
+    if header is None:
+        positions = {"user": 0, "item": 1, "rating": 2}
+        if len(fields) >= 4:
+            positions["timestamp"] = 3
+    else:
+        names = [h.split(":", 1)[0] if fmt == "inter" else h for h in header]
+        positions = _match_columns(names, columns, path)
+    out = {}
+    for key, pos in positions.items():
+        raw = fields[pos]
+        if key in ("user", "item"):
+            empty = np.flatnonzero(raw == "")
+            if empty.size:
+                raise ValueError(
+                    f"The file {str(path)!r} must have an id in every {key!r} field. "
+                    f"Got an empty one on data row {int(empty[0]) + 1}."
+                )
+            out[key] = _parse_ids(raw)
+        elif key == "rating":
+            out[key] = _parse_numbers(raw, path, "rating", integral=False)
+        else:
+            out[key] = _parse_numbers(raw, path, "timestamp", integral=True)
+    logger.info("read %d ratings from %s (%s)", out["rating"].size, path, fmt)
+    return _as_output(out, as_frame)
+
+
+def _guess_format(path: Path, encoding: str) -> str:
+    name = path.name.lower()
+    if name.endswith(".inter"):
+        return "inter"
+    if name.endswith(".dat"):
+        return "dat"
+    if name.endswith(".csv"):
+        return "csv"
+    if name == "u.data" or name.endswith((".data", ".base", ".test")):
+        return "udata"
+    with open(path, encoding=encoding, errors="replace") as fh:
+        first = fh.readline()
+    if "::" in first:
+        return "dat"
+    if "\t" in first:
+        fields = first.strip().split("\t")
+        if all(_is_number(f) for f in fields):
+            return "udata"
+        if all(":" in f for f in fields):
+            return "inter"
+    if "," in first:
+        return "csv"
+    raise ValueError(
+        f"The 'format' parameter could not be guessed for {str(path)!r} (first line "
+        f"{first[:80]!r}). Got format='auto'; pass one of 'udata', 'dat', 'csv', 'inter'."
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_fields(path, sep, encoding, has_header, fmt):
+    """Header (or None) and one numpy string array per column."""
+    with open(path, newline="", encoding=encoding) as fh:
+        if len(sep) > 1:
+            rows = (line.rstrip("\r\n").split(sep) for line in fh)
+        else:
+            quoting = csv.QUOTE_MINIMAL if fmt == "csv" else csv.QUOTE_NONE
+            rows = csv.reader(fh, delimiter=sep, quoting=quoting)
+        rows = (row for row in rows if row and row != [""])
+        header = None
+        if has_header:
+            header = next(rows, None)
+            if header is None:
+                raise ValueError(
+                    f"The file {str(path)!r} is empty: it must have a header line and "
+                    "ratings. Got no line at all."
+                )
+            header = [h.strip() for h in header]
+        width = None if header is None else len(header)
+        parts: list[list[np.ndarray]] = []
+        done = 0
+        while True:
+            chunk = list(itertools.islice(rows, _CHUNK))
+            if not chunk:
+                break
+            if width is None:
+                width = len(chunk[0])
+                if width < 3:
+                    raise ValueError(
+                        f"The file {str(path)!r} must have at least 3 fields per line "
+                        f"(user, item, rating) in layout {fmt!r}. Got {width} on data row 1: "
+                        f"{chunk[0]!r}."
+                    )
+            lengths = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
+            bad = np.flatnonzero(lengths != width)
+            if bad.size:
+                t = int(bad[0])
+                raise ValueError(
+                    f"The file {str(path)!r} must have {width} fields on every line "
+                    f"(layout {fmt!r}). Got {lengths[t]} on data row {done + t + 1}: "
+                    f"{chunk[t]!r}."
+                )
+            parts.append([np.char.strip(np.array(col, dtype=str)) for col in zip(*chunk)])
+            done += len(chunk)
+    if not parts:
+        raise ValueError(
+            f"The file {str(path)!r} holds no ratings: it must have at least one data line. "
+            f"Got {'only a header' if header is not None else 'no data line'}."
+        )
+    fields = [np.concatenate([p[c] for p in parts]) for c in range(width)]
+    return header, fields
+
+
+def _match_columns(names, columns, path):
+    lowered = [n.lower() for n in names]
+    positions = {}
+    if columns is not None:
+        if not hasattr(columns, "items"):
+            raise TypeError(
+                "The 'columns' parameter must be a mapping such as {'user': 'userId', "
+                f"'item': 'movieId', 'rating': 'rating'}}. Got {type(columns).__name__} instead."
+            )
+        unknown = set(columns) - set(_ALIASES)
+        if unknown:
+            raise ValueError(
+                "The 'columns' parameter's keys must be among 'user', 'item', 'rating', "
+                f"'timestamp'. Got {sorted(unknown)} instead."
+            )
+        for key, name in columns.items():
+            if name not in names:
+                raise ValueError(
+                    f"The 'columns' parameter names column {name!r} for {key!r}, but the "
+                    f"header of {str(path)!r} has {names}. Got columns={dict(columns)!r}."
+                )
+            _check_unique(names, name, path)
+            positions[key] = names.index(name)
+    for key, aliases in _ALIASES.items():
+        if key in positions:
+            continue
+        for alias in aliases:
+            if alias in lowered:
+                _check_unique(lowered, alias, path)
+                positions[key] = lowered.index(alias)
+                break
+    missing = [k for k in ("user", "item", "rating") if k not in positions]
+    if missing:
+        raise ValueError(
+            f"The header of {str(path)!r} has no column for {missing} among {names}: it "
+            "must name a user, an item and a rating column; got none of the usual names for "
+            f"{', '.join(missing)}. Name them with the 'columns' parameter, e.g. "
+            "columns={'user': ..., 'item': ..., 'rating': ...}."
+        )
+    return positions
+
+
+def _check_unique(names, name, path):
+    if names.count(name) > 1:
+        raise ValueError(
+            f"The header of {str(path)!r} must name each column once. Got {name!r} "
+            f"{names.count(name)} times in {names}; rename one, or choose with the "
+            "'columns' parameter."
+        )
+
+
+def _parse_ids(raw: np.ndarray) -> np.ndarray:
+    """int64 when every id is a plain decimal integer, else the strings as written."""
+    try:
+        ints = raw.astype(np.int64)
+    except (ValueError, OverflowError):
+        return raw
+    if np.array_equal(ints.astype(str), raw):
+        return ints
+    return raw
+
+
+def _parse_numbers(raw, path, name, integral):
+    try:
+        values = raw.astype(np.float64)
+    except ValueError:
+        for t, text in enumerate(raw.tolist()):
+            if not _is_number(text):
+                raise ValueError(
+                    f"The file {str(path)!r} must hold numbers in column {name!r}. "
+                    f"Got {text!r} on data row {t + 1}."
+                ) from None
+        raise
+    if not np.isfinite(values).all():
+        t = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise ValueError(
+            f"The file {str(path)!r} must hold finite numbers in column {name!r}. "
+            f"Got {str(raw[t])!r} on data row {t + 1}."
+        )
+    if integral and np.all(values == np.round(values)) and np.abs(values).max() < 2**53:
+        return values.astype(np.int64)
+    return values
+
+
+def _as_output(columns: dict, as_frame: bool):
+    if not as_frame:
+        return columns
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError(
+            "as_frame=True needs pandas: pip install 'dmc[ratings]' (or pandas), or pass "
+            "as_frame=False for a dict of numpy arrays."
+        ) from None
+    return pd.DataFrame(columns)
+
+
+# -- fetching ----------------------------------------------------------------------
+
+
+def get_data_home(data_home=None) -> Path:
+    """The cache folder: ``data_home``, else ``$DMC_DATA``, else ``~/dmc_data`` (created).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from dmc.data.readers import get_data_home
+    >>> get_data_home(tempfile.mkdtemp()).is_dir()
+    True
+    """
+    if data_home is None:
+        data_home = os.environ.get("DMC_DATA") or Path("~") / "dmc_data"
+    home = Path(os.fspath(data_home)).expanduser()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def fetch_movielens(
+    variant="100k",
+    *,
+    data_home=None,
+    download_if_missing=True,
+    url=None,
+    sha256=None,
+    as_frame=True,
+    timeout=60.0,
+):
+    """The ratings of a MovieLens variant, downloaded once from GroupLens and cached.
+
+    The archive is saved as ``data_home/<name>.zip`` after its SHA-256 matched
+    :data:`MOVIELENS` (or ``sha256``); only its ratings file is extracted, to
+    ``data_home/<member>``, and later calls read that file without network.
+
+    Parameters
+    ----------
+    variant : {"100k", "1m", "10m", "20m", "25m", "32m", "latest-small"}
+    data_home : path or None
+        Cache folder; None: ``$DMC_DATA`` or ``~/dmc_data``.
+    download_if_missing : bool, default True
+        False raises ``FileNotFoundError`` instead of downloading.
+    url : str or None
+        Download from here instead of GroupLens (a mirror; tests serve a
+        small archive on localhost). The archive must have the official layout.
+    sha256 : str or None
+        Expected SHA-256 (hex) of the archive; None takes the table's. With no
+        checksum at all the download is kept with a warning stating its SHA-256.
+    as_frame : bool, default True
+        As in :func:`read_ratings`.
+    timeout : float, default 60
+        Seconds before a stalled connection is abandoned.
+
+    Returns
+    -------
+    DataFrame or dict of ndarray
+        As :func:`read_ratings`.
+
+    Raises
+    ------
+    OSError
+        The download failed, or the archive's SHA-256 differs from the
+        expected one (the file is then deleted, never used).
+    """
+    variant = check_choice(variant, "variant", tuple(MOVIELENS))
+    archive = MOVIELENS[variant]
+    if url is not None and not isinstance(url, str):
+        raise TypeError(f"The 'url' parameter must be a str or None. Got {url!r} instead.")
+    expected = archive.sha256 if sha256 is None else _check_sha256(sha256)
+    timeout = check_float(timeout, "timeout", low=0.0, low_open=True)
+    home = get_data_home(data_home)
+    target = home / archive.member
+    if not target.is_file():
+        zip_path = home / archive.url.rsplit("/", 1)[-1]
+        if zip_path.is_file() and expected is not None and _sha256_of(zip_path) != expected:
+            logger.warning("cached %s does not match its SHA-256: downloading again", zip_path)
+            zip_path.unlink()
+        if not zip_path.is_file():
+            if not download_if_missing:
+                raise FileNotFoundError(
+                    f"MovieLens {variant!r} is not in {str(home)!r} and download_if_missing=False."
+                )
+            _download(url or archive.url, zip_path, expected, variant, timeout)
+        _extract(zip_path, archive.member, target)
+    return read_ratings(target, format=archive.format, as_frame=as_frame)
+
+
+def _check_sha256(value):
+    ok = isinstance(value, str) and len(value) == 64
+    ok = ok and all(c in "0123456789abcdef" for c in value.lower())
+    if not ok:
+        raise ValueError(
+            f"The 'sha256' parameter must be 64 hexadecimal digits or None. Got {value!r} instead."
+        )
+    return value.lower()
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _download(url, zip_path: Path, expected, variant, timeout):
+    logger.info("downloading %s to %s", url, zip_path)
+    digest = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(dir=zip_path.parent, prefix=zip_path.name, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            try:
+                with urllib.request.urlopen(url, timeout=timeout) as response:
+                    for block in iter(lambda: response.read(1 << 20), b""):
+                        digest.update(block)
+                        out.write(block)
+            except OSError as exc:  # URLError, HTTPError, timeouts
+                raise OSError(
+                    f"Could not download MovieLens {variant!r} from {url}: {exc}"
+                ) from exc
+        got = digest.hexdigest()
+        if expected is None:
+            warnings.warn(
+                f"No SHA-256 is known for MovieLens {variant!r}; the archive downloaded from "
+                f"{url} has SHA-256 {got}. Pass sha256= to pin it.",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif got != expected:
+            raise OSError(
+                f"The archive downloaded from {url} has SHA-256 {got}, but MovieLens "
+                f"{variant!r} should have {expected}: the file is corrupt or not the official "
+                "one, and was deleted."
+            )
+        os.replace(tmp, zip_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _extract(zip_path: Path, member: str, target: Path):
+    """Copy one member out of the archive (by its known name: no path from the zip is used)."""
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            try:
+                src = zf.open(member)
+            except KeyError:
+                raise OSError(
+                    f"The archive {str(zip_path)!r} has no {member!r}: not a MovieLens archive "
+                    "of the expected layout."
+                ) from None
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+            try:
+                with src, os.fdopen(fd, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+    except zipfile.BadZipFile as exc:
+        raise OSError(f"The archive {str(zip_path)!r} is not a valid zip file: {exc}") from exc

@@ -1,0 +1,649 @@
+"""The scikit-learn estimator: deep matrix completion as an imputing transformer.
+
+``DeepMatrixCompletion`` is a thin front door: it validates, calls
+:func:`dmc.complete` on the training matrix, keeps the fitted column space as
+numpy arrays, and fills new rows by *fold-in* against it. Nothing of torch
+survives ``fit``, so a fitted estimator pickles, clones and transforms on any
+machine.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from .._validation import all_or_nothing, as_real_array, check_float, check_int
+from ..core.complete import DEGENERATE_WARNING, complete
+from ..core.observations import Observations
+from .heldout import DEFAULT_SCORING_SEED, heldout_score
+
+try:  # scikit-learn >= 1.6
+    from sklearn.utils.validation import validate_data as _sk_validate_data
+except ImportError:  # pragma: no cover - older scikit-learn
+    _sk_validate_data = None
+
+__all__ = ["DeepMatrixCompletion"]
+
+logger = logging.getLogger("dmc")
+
+# scikit-learn 1.6 renamed check_array's force_all_finite to ensure_all_finite
+_FINITE_KW = (
+    "ensure_all_finite"
+    if "ensure_all_finite" in inspect.signature(check_array).parameters
+    else "force_all_finite"
+)
+
+#: above this many entries (n_features * k²) the fold-in forms each row's
+#: normal equations separately instead of through one table of outer products
+_MAX_OUTER_TABLE = 2**24
+
+#: rows folded in per batch, as a number of float64 entries of the batch
+_BATCH_ENTRIES = 2**20
+
+
+class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Impute missing entries with a deep (compressed) low-rank factorization.
+
+    ``fit`` completes the training matrix with :func:`dmc.complete` and keeps
+    its column space; ``transform`` fills the missing entries of any rows,
+    seen or unseen, by folding each row into that column space. Observed
+    entries come back unchanged, bit for bit.
+
+    Parameters
+    ----------
+    rank : int, default 10
+        Rank estimate r̂, at least 1; r̂ at or above the true rank is fine. A
+        rank above ``min(n_samples, n_features)`` of the training data is
+        lowered to it, with a warning (see ``rank_``). The wide network
+        (``method="original"``) has no rank constraint and ignores it.
+    depth : int, default 3
+        Number of factors L ≥ 2 (of cores, for the compressed network).
+    method : {"compressed", "original", "narrow", "burer-monteiro"}, default "compressed"
+        The factorization (see :data:`dmc.METHODS` and :func:`dmc.complete`).
+    init_scale : float, default 1e-3
+        ε of the ε-scaled orthogonal initialisation.
+    step_size : "auto" or float, default "auto"
+        "auto": backtracking step search; a number: fixed-step gradient descent.
+    gamma : float or None, default None
+        Step ratio of the compressed network's outer factors (None: the
+        default of :func:`dmc.complete` for the step rule).
+    max_iter : int, default 1000
+        Iteration budget; reaching it issues a ``ConvergenceWarning``.
+    tol : float, default 1e-8
+        Stop when the relative training residual ``‖P_Ω(W − X)‖ / ‖P_Ω(X)‖``
+        reaches ``tol``. For noisy data use a ``tol`` near the relative noise
+        level, or ``n_iter_no_change``.
+    n_iter_no_change : int or None, default None
+        Also stop when the loss stops improving over this many iterations
+        (for noisy data, which never reaches ``tol``).
+    weight_decay : float, default 0.0
+        λ of a ``(λ/2) Σ ‖θ‖²`` penalty on the trained parameters.
+    fold_in_alpha : float, default 1e-6
+        Ridge penalty of the fold-in, relative to the squared largest
+        singular value of the fitted matrix (see Notes). Must be positive.
+    clip : (float or None, float or None) or None, default None
+        Bounds ``(low, high)`` applied to the filled-in values (never to the
+        observed ones); None on either side leaves it open.
+    dtype : "float64", "float32" or None, default "float64"
+        Precision of the training. None follows the input (float32 input
+        trains in float32). Whatever it is, the output of ``transform`` has
+        the dtype of its input: float32 stays float32, everything else
+        becomes float64.
+    device : "cpu", "cuda" or "auto", default "cpu"
+        Where training runs; the fitted attributes are numpy arrays.
+    random_state : int, numpy Generator, RandomState or None, default None
+        Seeds the initialisation; an int makes ``fit`` reproducible.
+    verbose : bool, default False
+        Show a tqdm progress bar during training.
+    callback : callable or None, default None
+        ``callback(iteration, state)`` after each training iteration; return
+        True to stop.
+
+    Attributes
+    ----------
+    rank_ : int
+        The rank used: ``min(rank, n_samples, n_features)`` of the training rows.
+    components_ : ndarray of shape (n_components_, n_features_in_)
+        Column side of the fitted matrix, ``S Vᵀ`` from its thin SVD
+        ``U S Vᵀ`` (computed from ``CompletionResult.factors()``); the fitted
+        training rows are ``U @ components_``. Components below
+        ``√eps · s_max`` of the training dtype are dropped.
+    singular_values_ : ndarray of shape (n_components_,)
+        Singular values of the fitted matrix, largest first.
+    n_components_ : int
+        Number of kept components (at most the factorization's width).
+    completed_ : ndarray of shape (n_samples, n_features_in_)
+        The training matrix completed by the trained model (observed entries
+        kept); rows without observed entries hold ``column_means_``.
+    column_means_ : ndarray of shape (n_features_in_,)
+        Column means of ``completed_`` over the rows that had observed
+        entries: the fill for rows with no observed entry. For a column with
+        no observed entry in ``fit``, the mean of all observed entries.
+    n_iter_ : int
+        Training iterations.
+    converged_ : bool
+        Whether training stopped by a rule other than ``max_iter``.
+    stop_reason_ : str
+        Why training stopped (see :class:`dmc.CompletionResult`).
+    history_ : dict of ndarray
+        Per-iteration ``iteration``, ``loss``, ``residual``, ``step_size``, ``time``.
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+
+    See Also
+    --------
+    dmc.complete : the function behind ``fit``; also takes sparse observations.
+    dmc.model_selection.search_rank : choose ``rank`` by cross-validation.
+
+    Notes
+    -----
+    **Fold-in.** With ``components_ = C`` (k x n), each row ``x`` of ``X`` with
+    observed columns ``J`` gets the latent vector
+    ``a = argmin ‖x_J − C_Jᵀ a‖² + λ‖a‖²`` with
+    ``λ = fold_in_alpha · s_max²``, and its missing entries become
+    ``C_missingᵀ a``. Every row is treated alike, training rows included, so
+    ``fit_transform(X)`` equals ``fit(X).transform(X)``; on training rows the
+    result matches ``completed_`` to about the training tolerance when the row
+    has at least ``rank_`` observed entries. A row with no observed entry is
+    filled with ``column_means_``, with a warning. The cost is
+    ``O(n_features k²)`` per row with missing entries; fully observed rows
+    cost nothing. ``fit`` costs what :func:`dmc.complete` costs:
+    ``O(|Ω| r̂ + (n_samples + n_features) r̂²)`` per iteration for the
+    compressed network.
+
+    **Sparse input is refused.** scikit-learn reads the unstored entries of a
+    ``scipy.sparse`` matrix as zeros, dmc as missing; to avoid the ambiguity
+    the estimator takes dense data with NaN for missing entries and raises a
+    ``TypeError`` for sparse input. Complete a sparse matrix of observations
+    with ``dmc.complete(X, rank=...)`` (``dmc.Observations.from_sparse``).
+
+    **Empty rows and columns.** Nothing is dropped silently. Training rows
+    and columns with no observed entry are left out of the training, with a
+    warning, and kept in the output: an empty training row is filled with
+    ``column_means_``; an empty training column, in ``fit`` and in every
+    later ``transform``, with the mean of all observed training entries (its
+    entry of ``column_means_``; nothing else is known about it). A fully
+    observed training matrix is fine (nothing to fill; ``fit`` learns the
+    column space for new rows). A failed ``fit`` leaves a fitted estimator as
+    it was. docs/input-validation.md lists every refused input.
+
+    ``score(X)`` hides 20% of the observed entries of ``X`` (a fixed seed, so
+    every candidate of a search sees the same ones), fills them by fold-in
+    and returns minus their RMSE: ``GridSearchCV`` over ``rank`` works
+    without a ``scoring`` argument (see :mod:`dmc.model_selection`).
+
+    References
+    ----------
+    S. Arora, N. Cohen, W. Hu, Y. Luo. Implicit regularization in deep matrix
+    factorization. NeurIPS 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dmc
+    >>> from dmc.impute.estimator import DeepMatrixCompletion
+    >>> M = dmc.low_rank_matrix((120, 40), 2, random_state=0).to_dense()
+    >>> X = np.where(np.random.default_rng(0).random(M.shape) < 0.6, M, np.nan)
+    >>> imputer = DeepMatrixCompletion(rank=2, random_state=0).fit(X[:110])
+    >>> X_new = imputer.transform(X[110:])  # 10 rows not seen in fit
+    >>> observed = ~np.isnan(X[110:])
+    >>> bool(np.array_equal(X_new[observed], X[110:][observed]))
+    True
+    >>> bool(np.linalg.norm(X_new - M[110:]) / np.linalg.norm(M[110:]) < 1e-4)
+    True
+    """
+
+    def __init__(
+        self,
+        rank=10,
+        *,
+        depth=3,
+        method="compressed",
+        init_scale=1e-3,
+        step_size="auto",
+        gamma=None,
+        max_iter=1000,
+        tol=1e-8,
+        n_iter_no_change=None,
+        weight_decay=0.0,
+        fold_in_alpha=1e-6,
+        clip=None,
+        dtype="float64",
+        device="cpu",
+        random_state=None,
+        verbose=False,
+        callback=None,
+    ):
+        self.rank = rank
+        self.depth = depth
+        self.method = method
+        self.init_scale = init_scale
+        self.step_size = step_size
+        self.gamma = gamma
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.weight_decay = weight_decay
+        self.fold_in_alpha = fold_in_alpha
+        self.clip = clip
+        self.dtype = dtype
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callback = callback
+
+    # -- scikit-learn protocol ----------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Complete ``X`` and keep its column space for fold-in.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Dense data with NaN for missing entries (ndarray or DataFrame);
+            ``inf`` and sparse matrices are refused.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : DeepMatrixCompletion
+        """
+        with all_or_nothing(self):
+            return self._fit(X)
+
+    def _fit(self, X):
+        X = self._validate_X(X, reset=True)
+        rank = _named(check_int, self.rank, "rank", low=1)
+        self._penalty_scale = _named(
+            check_float, self.fold_in_alpha, "fold_in_alpha", low=0.0, low_open=True
+        )
+        self._clip = _check_clip(self.clip)
+
+        observed = ~np.isnan(X)
+        m, n = X.shape
+        if not observed.any():
+            raise ValueError(
+                f"The 'X' parameter must have at least one observed (non-NaN) entry. Got an "
+                f"array of shape {X.shape} with none."
+            )
+        keep_cols = observed.any(axis=0)
+        fill = float(X[observed].astype(np.float64).mean())
+        empty_cols = np.flatnonzero(~keep_cols)
+        if empty_cols.size:
+            warnings.warn(
+                f"{empty_cols.size} column(s) of 'X' have no observed entry (starting with "
+                f"{empty_cols[:5].tolist()}); they are left out of the training and filled "
+                f"with the mean of all observed entries ({fill:.6g}), here and in transform.",
+                UserWarning,
+                stacklevel=3,
+            )
+        keep_rows = observed.any(axis=1)
+        n_empty = int(m - keep_rows.sum())
+        if n_empty:
+            warnings.warn(
+                f"{n_empty} row(s) of 'X' have no observed entry (the first is row "
+                f"{int(np.flatnonzero(~keep_rows)[0])}); they are left out of the training "
+                "and filled with the column means.",
+                UserWarning,
+                stacklevel=3,
+            )
+        X_fit = X[keep_rows] if n_empty else X
+        X_fit = X_fit[:, keep_cols] if empty_cols.size else X_fit
+        self.rank_ = min(rank, *X_fit.shape)
+        if self.rank_ < rank:
+            warnings.warn(
+                f"The 'rank' parameter of DeepMatrixCompletion ({rank}) exceeds "
+                f"min(n_samples, n_features) = {self.rank_} of the training rows; using "
+                f"rank {self.rank_}.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+        obs = Observations.from_dense(X_fit)
+        with warnings.catch_warnings():
+            # a fully observed training matrix is normal use here (see Notes)
+            warnings.filterwarnings("ignore", DEGENERATE_WARNING, UserWarning)
+            result = self._complete(obs, X.dtype)
+        self.n_iter_ = int(result.n_iter)
+        self.converged_ = bool(result.converged)
+        self.stop_reason_ = result.stop_reason
+        self.history_ = {key: np.asarray(values) for key, values in result.history.items()}
+
+        A, B = result.factors()
+        s, Vt = _column_space(A, B)
+        cutoff = math.sqrt(np.finfo(A.dtype).eps) * (s[0] if s.size else 0.0)
+        kept = s > cutoff
+        self.singular_values_ = s[kept]
+        # an empty training column gets no component: transform fills it with its mean
+        self.components_ = np.zeros((int(kept.sum()), n))
+        self.components_[:, keep_cols] = s[kept, None] * Vt[kept]
+        self.n_components_ = int(kept.sum())
+        s_max = float(s[0]) if s.size else 0.0
+        self._penalty = self._penalty_scale * (s_max**2 if s_max > 0 else 1.0)
+
+        W = result.to_dense().astype(np.float64, copy=False)
+        completed = np.empty((m, n), dtype=np.float64)
+        completed[np.ix_(keep_rows, keep_cols)] = self._clipped(W)
+        completed[:, ~keep_cols] = self._clipped(fill)
+        completed[keep_rows] = np.where(observed[keep_rows], X[keep_rows], completed[keep_rows])
+        self.column_means_ = completed[keep_rows].mean(axis=0)
+        completed[~keep_rows] = self._clipped(self.column_means_)
+        self.completed_ = completed.astype(X.dtype, copy=False)
+        logger.info(
+            "DeepMatrixCompletion: fitted %d x %d (%d observed) at rank %d in %d iterations "
+            "(%s); %d components kept",
+            m,
+            n,
+            int(observed.sum()),
+            self.rank_,
+            self.n_iter_,
+            self.stop_reason_,
+            self.n_components_,
+        )
+        return self
+
+    def transform(self, X):
+        """Fill the missing entries of ``X`` by fold-in; observed entries are returned unchanged.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+            Dense data with NaN for missing entries; any rows, seen or not.
+
+        Returns
+        -------
+        X_filled : ndarray of shape (n_samples, n_features_in_)
+            float32 for float32 input, float64 otherwise.
+        """
+        check_is_fitted(self)
+        return self._transform(self._validate_X(X, reset=False))
+
+    def _transform(self, X):
+        """``transform`` of an already validated array."""
+        out = np.array(X, dtype=X.dtype, copy=True)
+        observed = ~np.isnan(X)
+        has_missing = ~observed.all(axis=1)
+        if not has_missing.any():
+            return out
+        # columns with no observed entry in fit have no component (see fit): their
+        # entries are filled with their mean, and carry nothing to fold in
+        unseen = ~self.components_.any(axis=0) if self.n_components_ else np.zeros(X.shape[1], bool)
+        empty = ~(observed & ~unseen).any(axis=1)
+        if empty.any():
+            warnings.warn(
+                f"{int(empty.sum())} row(s) of 'X' have no observed entry (the first is row "
+                f"{int(np.flatnonzero(empty)[0])})"
+                f"{' in a column observed in fit' if unseen.any() else ''}; they are filled "
+                "with the column means of the fitted matrix (column_means_).",
+                UserWarning,
+                stacklevel=3,
+            )
+            out[empty] = np.where(observed[empty], X[empty], self._clipped(self.column_means_))
+        rows = np.flatnonzero(has_missing & ~empty)
+        if rows.size:
+            filled = self._clipped(self._fold_in(X[rows], observed[rows]))
+            filled[:, unseen] = self._clipped(self.column_means_[unseen])
+            out[rows] = np.where(observed[rows], X[rows], filled)
+        logger.debug(
+            "DeepMatrixCompletion: folded in %d row(s), %d empty", rows.size, int(empty.sum())
+        )
+        return out
+
+    def score(self, X, y=None):
+        """Minus the RMSE of the fold-in on 20% of the observed entries of ``X``.
+
+        The entries are hidden with :func:`dmc.model_selection.mask_observed`
+        at a fixed seed (every row keeps at least one observed entry), the
+        rows filled by :meth:`transform`, and the hidden values compared.
+        Greater is better, as ``GridSearchCV`` expects.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+            Dense data with NaN for missing entries.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return heldout_score(self._transform, X, 0.2, DEFAULT_SCORING_SEED)
+
+    def save(self, path):
+        """Write the fitted estimator to ``path``, in a file that runs no code when loaded.
+
+        A zip of ``.npy`` arrays and JSON, checksummed and written atomically
+        (see :mod:`dmc.persistence`). Every parameter is kept except
+        ``callback`` and a ``random_state`` that is a numpy Generator or
+        RandomState: both are stored as None.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        path : pathlib.Path
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import dmc
+        >>> M = dmc.low_rank_matrix((30, 20), 2, random_state=0).to_dense()
+        >>> X = np.where(np.random.default_rng(0).random(M.shape) < 0.7, M, np.nan)
+        >>> imputer = dmc.DeepMatrixCompletion(rank=2, random_state=0).fit(X)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = imputer.save(os.path.join(folder, "imputer.dmc"))
+        ...     restored = dmc.DeepMatrixCompletion.load(path)
+        >>> bool(np.array_equal(restored.transform(X), imputer.transform(X)))
+        True
+        """
+        from ..io.persistence import save
+
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Read an estimator written by :meth:`save`; it comes back on the CPU.
+
+        A file of another kind (a ``RatingsModel``), a truncated or damaged
+        file raises :class:`dmc.FileFormatError`; nothing in the file is
+        executed. ``transform`` needs no GPU, so an estimator fitted with
+        ``device="cuda"`` loads and transforms on a CPU-only machine (``device``
+        keeps its value; refit there with ``set_params(device="cpu")``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        DeepMatrixCompletion
+            See :meth:`save` for an example.
+        """
+        from ..io.persistence import load
+
+        return load(path, cls)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _more_tags(self):  # scikit-learn < 1.6
+        return {"allow_nan": True, "preserves_dtype": [np.float64, np.float32]}
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _validate_X(self, X, *, reset):
+        if sp.issparse(X):
+            raise TypeError(
+                "DeepMatrixCompletion does not accept scipy.sparse input for 'X': "
+                "scikit-learn reads unstored sparse entries as zeros, dmc as missing. Pass "
+                "a dense array with NaN for missing entries, or complete the sparse "
+                "observations with dmc.complete(X, rank=...) (dmc.Observations.from_sparse)."
+            )
+        _check_dense_X(X)
+        kwargs = {"dtype": [np.float64, np.float32], _FINITE_KW: "allow-nan", "reset": reset}
+        if _sk_validate_data is not None:
+            return _sk_validate_data(self, X, **kwargs)
+        return self._validate_data(X, **kwargs)  # pragma: no cover - older scikit-learn
+
+    def _complete(self, obs, input_dtype):
+        params = self.get_params()
+        try:
+            return complete(
+                obs,
+                rank=self.rank_,
+                depth=self.depth,
+                method=self.method,
+                init_scale=self.init_scale,
+                gamma=self.gamma,
+                step_size=self.step_size,
+                weight_decay=self.weight_decay,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                dtype=input_dtype.name if self.dtype is None else self.dtype,
+                device=self.device,
+                random_state=self.random_state,
+                callback=self.callback,
+                verbose=self.verbose,
+            )
+        except (TypeError, ValueError) as exc:
+            _name_estimator(exc, params)
+            raise
+
+    def _clipped(self, values):
+        low, high = self._clip
+        if low is None and high is None:
+            return values
+        return np.clip(values, low, high)
+
+    def _fold_in(self, X, observed):
+        """Ridge fold-in of rows ``X`` (each with an observed entry) against ``components_``."""
+        C = self.components_.T.astype(np.float64)  # n x k
+        n, k = C.shape
+        if k == 0:
+            return np.zeros(X.shape)
+        Xz = np.where(observed, X, 0.0).astype(np.float64)
+        rhs = Xz @ C
+        ridge = self._penalty * np.eye(k)
+        latent = np.empty((X.shape[0], k))
+        if n * k * k <= _MAX_OUTER_TABLE:
+            outer = (C[:, :, None] * C[:, None, :]).reshape(n, k * k)
+            batch = max(1, _BATCH_ENTRIES // max(n, k * k))
+            for start in range(0, X.shape[0], batch):
+                part = slice(start, start + batch)
+                gram = (observed[part].astype(np.float64) @ outer).reshape(-1, k, k) + ridge
+                latent[part] = np.linalg.solve(gram, rhs[part, :, None])[:, :, 0]
+        else:
+            for i in range(X.shape[0]):
+                Cj = C[observed[i]]
+                latent[i] = np.linalg.solve(Cj.T @ Cj + ridge, rhs[i])
+        return latent @ C.T
+
+
+def _check_dense_X(X):
+    """Refuse, naming 'X', what scikit-learn's check_array refuses with less clear words."""
+    name = "The 'X' parameter of DeepMatrixCompletion"
+    if isinstance(X, np.ndarray) and X.dtype.kind in "fiu":
+        arr = X
+    else:
+        try:
+            arr = as_real_array(X, "X", owner=" of DeepMatrixCompletion")
+        except TypeError as exc:
+            if "complex" not in str(exc):
+                raise
+            # scikit-learn's contract: a ValueError that says so
+            raise ValueError(f"{exc} Complex data not supported.") from None
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array (n_samples, n_features). Got an array of shape "
+            f"{arr.shape} instead. Reshape your data with X.reshape(-1, 1) for a single "
+            "feature or X.reshape(1, -1) for a single sample."
+        )
+    if 0 in arr.shape:
+        what = "sample" if arr.shape[0] == 0 else "feature"
+        raise ValueError(
+            f"{name} must have at least one sample and one feature. Got 0 {what}(s) "
+            f"(shape={arr.shape}) while a minimum of 1 is required."
+        )
+    if arr.dtype.kind == "f" and np.isinf(arr).any():
+        i, j = np.argwhere(np.isinf(arr))[0]
+        raise ValueError(
+            f"{name} must hold finite values, with NaN for missing entries, not infinity. "
+            f"Got {arr[i, j]} at row {i}, column {j} instead."
+        )
+
+
+def _column_space(A, B):
+    """Singular values and right singular vectors of ``A @ B.T``, without forming it."""
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    _, Ra = np.linalg.qr(A)
+    Qb, Rb = np.linalg.qr(B)
+    _, s, Wt = np.linalg.svd(Ra @ Rb.T, full_matrices=False)
+    return s, Wt @ Qb.T
+
+
+def _check_clip(clip):
+    if clip is None:
+        return (None, None)
+    expected = "None or a pair (low, high) of real numbers or None with low <= high"
+    try:
+        low, high = clip
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"The 'clip' parameter of DeepMatrixCompletion must be {expected}. "
+            f"Got {clip!r} instead."
+        ) from None
+    bounds = []
+    for value in (low, high):
+        if value is not None:
+            value = _named(check_float, value, "clip")
+        bounds.append(value)
+    if None not in bounds and bounds[0] > bounds[1]:
+        raise ValueError(
+            f"The 'clip' parameter of DeepMatrixCompletion must be {expected}. "
+            f"Got {clip!r} instead."
+        )
+    return tuple(bounds)
+
+
+def _named(check, value, name, **kwargs):
+    """Run a ``dmc._validation`` check, naming the estimator in its message."""
+    try:
+        return check(value, name, **kwargs)
+    except (TypeError, ValueError) as exc:
+        _name_estimator(exc, [name])
+        raise
+
+
+def _name_estimator(exc, names):
+    """Rewrite "The 'p' parameter ..." into "The 'p' parameter of DeepMatrixCompletion ..."."""
+    message = str(exc)
+    for name in names:
+        prefix = f"The {name!r} parameter "
+        if message.startswith(prefix) and exc.args:
+            exc.args = (
+                f"The {name!r} parameter of DeepMatrixCompletion " + message[len(prefix) :],
+                *exc.args[1:],
+            )
+            return

@@ -1,0 +1,1 @@
+"""Files: the safe archive format and saving and loading fitted models."""
