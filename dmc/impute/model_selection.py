@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_float, check_int
+from .._validation import check_float, check_int, check_random_state
 from .estimator import DeepMatrixCompletion
 from .heldout import DEFAULT_SCORING_SEED, heldout_score, mask_observed
 
