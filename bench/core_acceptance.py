@@ -2,7 +2,7 @@
 
     python bench/core_acceptance.py [--quick] [--json PATH]
 
-1. Reference case (METHOD.md): 1000 x 1000, rank 5 (truncated Gaussian), 20%
+1. Reference case (docs/method.md): 1000 x 1000, rank 5 (truncated Gaussian), 20%
    observed, L = 3, r̂ = 5, float64, default options: iterations, seconds and
    recovery error for the compressed and the original networks (same
    optimizer, same stopping rule), and their wall-clock ratio. Seeds 0-2.

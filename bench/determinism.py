@@ -4,7 +4,7 @@ Each fit runs in a fresh process with ``torch.set_num_threads(t)`` for t in
 ``--threads`` (default 1 2 4) and is compared with the one-thread fit: are
 the completed matrices bitwise identical, and if not, how far apart are they.
 Within one thread count two runs with the same seed are always bitwise equal
-(tests/test_determinism.py).
+(tests/core/test_determinism.py).
 
     python bench/determinism.py            # about a minute on 2 cores
 """

@@ -5,7 +5,7 @@ Usage::
     python bench/movielens.py PATH [--folds 5] [--seed 0] [--method compressed]
                               [--part all|cv|synthetic] [--json bench/results/movielens.json]
 
-PATH is a MovieLens-100k ratings file in any layout ``dmc.datasets.read_ratings``
+PATH is a MovieLens-100k ratings file in any layout ``dmc.data.read_ratings``
 reads (``u.data``, or RecBole's ``ml-100k.inter``; never committed). One way to
 get it without GroupLens::
 

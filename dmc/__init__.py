@@ -21,7 +21,7 @@ from .exceptions import (
     ProblemTooLargeError,
 )
 from .impute import DeepMatrixCompletion, model_selection
-from .io.persistence import load
+from .io import load
 from .recommend import RatingsModel, evaluation
 
 __version__ = "0.1.0"

@@ -11,6 +11,7 @@ import contextlib
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 
@@ -190,6 +191,48 @@ def as_real_array(
             "convert it to a number first."
         )
     return out
+
+
+def as_dense_matrix(X, name: str, *, owner: str = "") -> np.ndarray:
+    """``X`` as a 2-D float array with NaN for missing entries, naming ``name``.
+
+    A float32 array stays float32, anything else becomes float64 through
+    :func:`as_real_array` (which says what is refused as not real numbers).
+    Refused besides: a scipy.sparse matrix (a ``TypeError``: its unstored
+    entries would be ambiguous), an array that is not 2-D, has no row or no
+    column, or holds an infinity (``ValueError``). ``owner`` (e.g.
+    " of DeepMatrixCompletion") follows the parameter's name in messages;
+    their wording is the one scikit-learn's estimator checks expect ("Reshape
+    your data", "... while a minimum of 1 is required").
+    """
+    start = f"The {name!r} parameter{owner}"
+    if sp.issparse(X):
+        raise TypeError(
+            f"{start} must be a dense array with NaN for missing entries. Got a "
+            "scipy.sparse matrix: its unstored entries would be ambiguous (zero or missing). "
+            f"Use {name}.toarray() after setting the missing entries to NaN."
+        )
+    if not (isinstance(X, np.ndarray) and X.dtype == np.float32):
+        X = as_real_array(X, name, owner=owner)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{start} must be a 2-D array (n_samples, n_features). Got an array of shape "
+            f"{X.shape} instead. Reshape your data with {name}.reshape(-1, 1) for a single "
+            f"feature or {name}.reshape(1, -1) for a single sample."
+        )
+    if 0 in X.shape:
+        what = "sample" if X.shape[0] == 0 else "feature"
+        raise ValueError(
+            f"{start} must have at least one sample and one feature. Got 0 {what}(s) "
+            f"(shape={X.shape}) while a minimum of 1 is required."
+        )
+    if np.isinf(X).any():
+        i, j = np.argwhere(np.isinf(X))[0]
+        raise ValueError(
+            f"{start} must hold finite values, with NaN for missing entries, not infinity. "
+            f"Got {X[i, j]} at row {i}, column {j} instead."
+        )
+    return X
 
 
 def _first_not_real(arr):

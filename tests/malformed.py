@@ -81,7 +81,7 @@ def _feed(h, value, seen):
             _feed(h, item, seen)
     elif isinstance(value, (str, bytes, int, float, complex, bool, type(None), np.generic)):
         h.update(repr(value).encode())
-    elif type(value).__name__ == "_IdIndex":  # ids; its dict is a lookup cache
+    elif type(value).__name__ == "IdIndex":  # ids; its dict is a lookup cache
         _feed(h, (value.ids, value._sorted), seen)
     elif hasattr(value, "__dict__") and not callable(value):
         if id(value) in seen:

@@ -42,7 +42,7 @@ def main(argv=None) -> int:
             "networks and with Burer-Monteiro, all with the same optimizer and stopping "
             "rule, and with scikit-learn's imputers; print a table and write figures of "
             "recovery error against iterations and seconds. Defaults: the reference case "
-            "of METHOD.md (1000 x 1000, rank 5, 20%% observed, L = 3)."
+            "of docs/method.md (1000 x 1000, rank 5, 20%% observed, L = 3)."
         ),
     )
     compare.add_argument("--shape", type=int, nargs=2, default=[1000, 1000], metavar=("M", "N"))
@@ -230,19 +230,21 @@ def _runs(rows):
     return {r["method"]: r["history"] for r in rows if "history" in r}
 
 
-def _figure(name, *args):
-    """Draw with ``dmc.plots.<name>``; without matplotlib, say so and go on."""
+def _figure(name, data, path, title):
+    """Draw ``data`` with ``dmc.reproduce.plots.<name>`` and write it to ``path``.
+
+    The figure is a bare ``matplotlib.figure.Figure``: no pyplot, so no backend
+    is chosen or needed. Without matplotlib, say so and go on.
+    """
     try:
         from ..reproduce import plots
+
+        fig, axes = plots.new_figure(name, len(data))
     except ImportError as exc:  # pragma: no cover - depends on the environment
         print(f"no figure: {exc}")
         return
-    try:
-        path = getattr(plots, name)(*args)
-    except ImportError as exc:
-        print(f"no figure: {exc}")
-        return
-    print(f"figure written to {path}")
+    getattr(plots, name)(data, axes)
+    print(f"figure written to {plots.save(fig, path, title)}")
 
 
 def _jsonable(rows):

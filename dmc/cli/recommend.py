@@ -1,7 +1,7 @@
 """The ``dmc recommend`` subcommand: fit a ratings file, report held-out metrics, write lists.
 
-Wired into ``dmc/cli.py`` with ``add_recommend_parser(sub)``; ``main`` runs it
-on its own (``python -m dmc.cli_recommend``). This module is part of the
+Wired into ``dmc/cli/main.py`` with ``add_recommend_parser(sub)``; ``main`` runs it
+on its own (as ``dmc recommend`` does). This module is part of the
 command line: it prints; the library does not.
 """
 
@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from ..core.complete import METHODS
+from ..core.observations import DUPLICATES
 from ..data.readers import FORMATS, read_ratings
 from ..recommend.evaluation import (
     mae,
@@ -66,7 +67,7 @@ def add_recommend_parser(subparsers):
     p.add_argument(
         "--duplicates",
         default="raise",
-        choices=("raise", "mean", "first", "last"),
+        choices=DUPLICATES,
         help="policy for a (user, item) pair rated twice (raise)",
     )
     p.add_argument("--output", default=None, help="CSV file to write (nothing written if absent)")

@@ -9,7 +9,6 @@ import numpy as np
 import torch
 
 from .._validation import (
-    as_real_array,
     check_choice,
     check_float,
     check_int,
@@ -17,23 +16,24 @@ from .._validation import (
     resolve_device,
     resolve_dtype,
 )
-from . import models
+from ..io import storable
 from .checkpoint import Checkpoint, fingerprint
+from .metrics import recovery_evaluator
+from .models import METHODS, Factorization, get_method
 from .observations import Observations, _as_index_array
 from .sampled import SampledPattern
-from .training import train
+from .training import TrainingOutcome, train
 
-__all__ = ["METHODS", "CompletionResult", "complete"]
-
-#: methods accepted by :func:`complete`
-METHODS = ("compressed", "original", "narrow", "burer-monteiro")
+__all__ = ["METHODS", "CompletionResult", "complete"]  # METHODS: from dmc.core.models
 
 #: outer-factor step ratio γ of the compressed network, by step rule: the
 #: published fixed-step recipe uses 0.01; under the step search the base step
-#: follows the cores' curvature and 0.3 was fastest (bench/bench_gamma.py)
+#: follows the cores' curvature, and 0.3 reached the reference case's tolerance
+#: in the fewest iterations among the γ tried (docs/method.md)
 DEFAULT_GAMMA = {"fixed": 0.01, "auto": 0.3}
 
 
+@storable("CompletionResult")
 class CompletionResult:
     """A trained completion model, with numpy in and out.
 
@@ -65,6 +65,36 @@ class CompletionResult:
         self.stop_reason = outcome.stop_reason
         self.history = outcome.history
         self.n_parameters = model.n_parameters
+
+    def _get_state(self) -> dict:
+        """What a file keeps (see :mod:`dmc.io`): the model's tensors and the outcome."""
+        params = dict(self.model.named_parameters())
+        return {
+            "method": self.method,
+            "model_class": self.model.method,
+            "config": self.model.get_config(),
+            "tensors": {k: t.detach().cpu() for k, t in self.model.state_dict().items()},
+            "requires_grad": {k: bool(p.requires_grad) for k, p in params.items()},
+            "n_iter": self.n_iter,
+            "converged": self.converged,
+            "stop_reason": self.stop_reason,
+            "history": self.history,
+        }
+
+    @classmethod
+    def _from_state(cls, state: dict) -> CompletionResult:
+        if state["model_class"] not in METHODS:
+            raise ValueError(
+                f"the file holds a model of an unknown method {state['model_class']!r}"
+            )
+        tensors = {k: torch.as_tensor(v) for k, v in state["tensors"].items()}
+        model = get_method(state["model_class"]).from_state(tensors, state["config"])
+        for name, p in model.named_parameters():
+            p.requires_grad_(bool(state["requires_grad"].get(name, True)))
+        outcome = TrainingOutcome(
+            state["n_iter"], state["converged"], state["stop_reason"], state["history"]
+        )
+        return cls(model, state["method"], outcome)
 
     def factors(self) -> tuple[np.ndarray, np.ndarray]:
         """``(A, B)`` with ``W = A @ B.T``: the row side (m x k) and column side (n x k).
@@ -122,6 +152,7 @@ def complete(
     init="random",
     step_size="auto",
     max_change=3.0,
+    optimizer=None,
     weight_decay=0.0,
     max_iter=1000,
     tol=1e-8,
@@ -171,6 +202,12 @@ def complete(
     max_change : float or None, default 3.0
         Under ``step_size="auto"``, the largest relative change of any parameter
         tensor in one step; None removes the bound.
+    optimizer : callable or None, default None
+        None: dmc's :class:`~dmc.core.optim.GradientDescent` with ``step_size`` and
+        ``max_change``. For experiments, a callable that takes the model's
+        parameter groups (dicts with ``params``, ``name`` and ``step_multiplier``)
+        and returns any ``torch.optim.Optimizer``, e.g.
+        ``functools.partial(torch.optim.Adam, lr=1e-2)``.
     weight_decay : float, default 0
         λ of a penalty ``(λ/2) Σ ‖θ‖²`` (for noisy data such as ratings), over
         every factor, except the compressed network's outer factors: these hold
@@ -263,6 +300,11 @@ def complete(
     if n_iter_no_change is not None:
         n_iter_no_change = check_int(n_iter_no_change, "n_iter_no_change", low=1)
     eval_every = check_int(eval_every, "eval_every", low=1)
+    if optimizer is not None and not callable(optimizer):
+        raise TypeError(
+            "The 'optimizer' parameter must be None or a callable that takes parameter "
+            f"groups and returns a torch optimizer. Got {type(optimizer).__name__} instead."
+        )
     if callback is not None and not callable(callback):
         raise TypeError(f"The 'callback' parameter must be callable or None. Got {callback!r}.")
     torch_dtype = resolve_dtype(dtype)
@@ -270,7 +312,7 @@ def complete(
     rng = check_random_state(random_state)
     _check_range(obs, torch_dtype)
     value_scale = _value_scale(obs)
-    evaluate = _recovery_evaluator(truth, obs, value_scale) if truth is not None else None
+    evaluate = recovery_evaluator(truth, obs, value_scale) if truth is not None else None
     checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
     if checkpoint is not None:
         if not isinstance(checkpoint, (str, os.PathLike)):
@@ -289,6 +331,7 @@ def complete(
             step_size=step_size,
             max_change=max_change,
             weight_decay=weight_decay,
+            optimizer=None if optimizer is None else repr(optimizer),
             dtype=str(torch_dtype),
             random_state=_seed_fingerprint(random_state),
         )
@@ -296,24 +339,24 @@ def complete(
 
     if value_scale != 1.0:  # exact: a power of two
         obs = Observations(obs.rows, obs.cols, obs.values / value_scale, obs.shape)
-    common = dict(rng=rng, dtype=torch_dtype, device=torch_device)
-    if method == "compressed":
-        model = models.compressed_network(
-            obs, rank=rank, depth=depth, init_scale=init_scale, gamma=gamma, **common
-        )
-    elif method == "original":
-        model = models.original_network(
-            obs, depth=depth, width=width, init_scale=init_scale, **common
-        )
-    elif method == "narrow":
-        model = models.narrow_network(obs, rank=rank, depth=depth, init_scale=init_scale, **common)
-    else:
-        model = models.burer_monteiro(obs, rank=rank, init_scale=init_scale, init=init, **common)
+    model = get_method(method).build(
+        obs,
+        rank=rank,
+        depth=depth,
+        init_scale=init_scale,
+        gamma=gamma,
+        width=width,
+        init=init,
+        rng=rng,
+        dtype=torch_dtype,
+        device=torch_device,
+    )
     _warn_degenerate(obs, rank)  # once the model is built: a refused call does not warn
     pattern = SampledPattern(obs, dtype=torch_dtype, device=torch_device)
     outcome = train(
         model,
         pattern,
+        optimizer=optimizer,
         step_size=step_size,
         max_change=max_change,
         weight_decay=weight_decay,
@@ -369,10 +412,9 @@ def _value_scale(obs) -> float:
     return 2.0 ** round(np.log2(rms))
 
 
-def _rescale(model, value_scale):
+def _rescale(model: Factorization, value_scale):
     """Multiply the model's end-to-end matrix by ``value_scale``, spread over its factors."""
-    compressed = isinstance(model, models.CompressedNetwork)
-    factors = list(model.cores) if compressed else list(model.weights)
+    factors = model.scale_factors()
     root = value_scale ** (1.0 / len(factors))
     with torch.no_grad():
         for f in factors:
@@ -431,37 +473,3 @@ def _first_missing(seen: np.ndarray) -> int:
     """Smallest index absent from the sorted distinct indices ``seen``."""
     gaps = np.flatnonzero(seen != np.arange(seen.size))
     return int(gaps[0]) if gaps.size else int(seen.size)
-
-
-def _recovery_evaluator(truth, obs: Observations, value_scale=1.0):
-    if hasattr(truth, "to_dense"):
-        truth = truth.to_dense()
-    truth = as_real_array(truth, "truth")
-    if truth.shape != obs.shape:
-        raise ValueError(
-            f"The 'truth' parameter must have the shape of the observations {obs.shape}. "
-            f"Got {truth.shape} instead."
-        )
-    if not np.isfinite(truth).all():
-        i, j = np.argwhere(~np.isfinite(truth))[0]
-        raise ValueError(
-            "The 'truth' parameter must hold finite numbers (the complete matrix). "
-            f"Got {truth[i, j]} at ({i}, {j}) instead."
-        )
-    mask = obs.mask()
-    ref = np.where(mask, 0.0, truth / value_scale)
-    denom = np.linalg.norm(ref)
-    if denom == 0:
-        raise ValueError("The 'truth' parameter is zero on every unobserved entry.")
-    cache = {}
-
-    def evaluate(model) -> float:
-        with torch.no_grad():
-            W = model.to_dense()
-            if "t" not in cache:
-                cache["t"] = torch.as_tensor(ref, dtype=W.dtype, device=W.device)
-                cache["m"] = torch.as_tensor(mask, device=W.device)
-            diff = torch.where(cache["m"], 0.0, W - cache["t"])
-            return float(torch.linalg.vector_norm(diff)) / denom
-
-    return evaluate

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
+from .._validation import as_real_array
 from .observations import Observations
 
-__all__ = ["mae", "recovery_error", "rmse"]
+__all__ = ["mae", "recovery_error", "recovery_evaluator", "rmse"]
 
 
 def recovery_error(estimate, truth, observed) -> float:
@@ -133,3 +135,42 @@ def _as_float_vector(x, name):
         bad = arr[~np.isfinite(arr)][0]
         raise ValueError(f"The {name!r} parameter must hold finite numbers. Got {bad} instead.")
     return arr
+
+
+def recovery_evaluator(truth, obs: Observations, value_scale=1.0):
+    """``evaluate(model)``: the recovery error of a model against ``truth``, in torch.
+
+    For the training loop's history: the model's dense matrix is compared with
+    ``truth / value_scale`` on the entries not in ``obs``, on the model's device.
+    """
+    if hasattr(truth, "to_dense"):
+        truth = truth.to_dense()
+    truth = as_real_array(truth, "truth")
+    if truth.shape != obs.shape:
+        raise ValueError(
+            f"The 'truth' parameter must have the shape of the observations {obs.shape}. "
+            f"Got {truth.shape} instead."
+        )
+    if not np.isfinite(truth).all():
+        i, j = np.argwhere(~np.isfinite(truth))[0]
+        raise ValueError(
+            "The 'truth' parameter must hold finite numbers (the complete matrix). "
+            f"Got {truth[i, j]} at ({i}, {j}) instead."
+        )
+    mask = obs.mask()
+    ref = np.where(mask, 0.0, truth / value_scale)
+    denom = np.linalg.norm(ref)
+    if denom == 0:
+        raise ValueError("The 'truth' parameter is zero on every unobserved entry.")
+    cache = {}
+
+    def evaluate(model) -> float:
+        with torch.no_grad():
+            W = model.to_dense()
+            if "t" not in cache:
+                cache["t"] = torch.as_tensor(ref, dtype=W.dtype, device=W.device)
+                cache["m"] = torch.as_tensor(mask, device=W.device)
+            diff = torch.where(cache["m"], 0.0, W - cache["t"])
+            return float(torch.linalg.vector_norm(diff)) / denom
+
+    return evaluate

@@ -10,12 +10,19 @@ A model represents ``W = F_K ⋯ F_2 F_1`` with ``F_1`` of shape ``(k, n)`` and
 * list its parameter groups with their step multipliers (``param_groups``);
 * count its parameters (``n_parameters``).
 
-The training loop (:mod:`dmc.solver`) sees nothing else.
+The training loop (:mod:`dmc.core.training`) sees nothing else.
+
+Every method is one :class:`Factorization` subclass registered under its name
+with :func:`register_method`; :data:`METHODS` maps names to classes, and
+:func:`dmc.complete`, the estimator, the recommender, the command line and
+save/load all find methods there. A new method is one class with a ``build``
+class method and one ``@register_method("name")`` line.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +34,13 @@ from .observations import Observations
 from .sampled import SampledPattern, sampled_dot
 
 __all__ = [
+    "METHODS",
+    "get_method",
+    "register_method",
     "Factorization",
+    "OriginalNetwork",
+    "NarrowNetwork",
+    "BurerMonteiro",
     "DeepNetwork",
     "CompressedNetwork",
     "ParamGroup",
@@ -51,11 +64,101 @@ class ParamGroup:
     decay: bool = True
 
 
+_REGISTRY: dict[str, type[Factorization]] = {}
+
+
+class _MethodNames(Sequence):
+    """The names of the registered methods, in the order they were registered (live)."""
+
+    def __getitem__(self, index):
+        return tuple(_REGISTRY)[index]
+
+    def __len__(self) -> int:
+        return len(_REGISTRY)
+
+    def __contains__(self, name) -> bool:
+        return name in _REGISTRY
+
+    def __repr__(self) -> str:
+        return repr(tuple(_REGISTRY))
+
+
+#: the names of the registered methods (see :func:`register_method`)
+METHODS = _MethodNames()
+
+
+def get_method(name: str) -> type[Factorization]:
+    """The class registered as method ``name`` (a KeyError names the known ones)."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"No method named {name!r}; registered: {', '.join(METHODS)}.") from None
+
+
+def register_method(name: str):
+    """Class decorator: register a :class:`Factorization` subclass as method ``name``.
+
+    The class needs a ``build(obs, *, rank, depth, init_scale, gamma, width,
+    init, rng, dtype, device)`` class method returning an initialised model
+    (it may ignore the options it does not use) and, to be saved, whatever
+    :meth:`Factorization.from_state` needs. ``ratings_defaults`` gives the
+    settings :class:`dmc.RatingsModel` uses for the method's ``None`` options.
+
+    Examples
+    --------
+    >>> from dmc.core.models import METHODS, get_method
+    >>> tuple(METHODS)
+    ('compressed', 'original', 'narrow', 'burer-monteiro')
+    >>> get_method("compressed").__name__
+    'CompressedNetwork'
+    """
+
+    def register(cls):
+        if not (isinstance(cls, type) and issubclass(cls, Factorization)):
+            raise TypeError(
+                f"register_method({name!r}) needs a Factorization subclass. Got {cls!r}."
+            )
+        if _REGISTRY.get(name, cls) is not cls:
+            raise ValueError(
+                f"A method named {name!r} is already registered ({_REGISTRY[name].__name__})."
+            )
+        cls.method = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return register
+
+
 class Factorization(torch.nn.Module):
     """Interface shared by all models: ``W = F_K ⋯ F_1`` of shape ``(m, n)``."""
 
     #: build the dense product to evaluate entries (only for wide networks)
     dense_predict: bool = False
+    #: the name it is registered under (set by :func:`register_method`)
+    method: str = ""
+    #: settings of :class:`dmc.RatingsModel`'s ``None`` options for this method
+    ratings_defaults: dict = dict(
+        rank=5, init_scale=0.1, gamma=None, weight_decay=1.0, max_iter=100
+    )
+
+    @classmethod
+    def build(cls, obs: Observations, **options) -> Factorization:
+        """A model initialised for the observations ``obs`` (see :func:`register_method`)."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        """Constructor options beyond the tensors (JSON-able), for :meth:`from_state`."""
+        return {}
+
+    @classmethod
+    def from_state(cls, tensors: dict, config: dict) -> Factorization:
+        """Rebuild a model from ``state_dict()`` tensors and :meth:`get_config`."""
+        raise NotImplementedError
+
+    def scale_factors(self) -> list[torch.Tensor]:
+        """The factors that carry the scale of ``W``: scaling all of them by
+        ``c^(1/len)`` scales ``W`` by ``c``."""
+        return self.factors()
 
     def __init__(self, shape: tuple[int, int]):
         super().__init__()
@@ -115,9 +218,18 @@ class DeepNetwork(Factorization):
     def param_groups(self):
         return [ParamGroup("weights", list(self.weights), 1.0)]
 
+    def get_config(self):
+        return {"dense_predict": bool(self.dense_predict)}
 
+    @classmethod
+    def from_state(cls, tensors, config):
+        weights = [tensors[f"weights.{k}"] for k in range(len(tensors))]
+        return cls(weights, dense_predict=bool(config.get("dense_predict", cls.dense_predict)))
+
+
+@register_method("compressed")
 class CompressedNetwork(Factorization):
-    """Compressed deep network ``U W̃_L ⋯ W̃_1 Vᵀ`` (METHOD.md).
+    """Compressed deep network ``U W̃_L ⋯ W̃_1 Vᵀ`` (docs/method.md).
 
     Cores ``W̃_l`` are ``k x k`` (``k = 2 r̂``) and train at the base step; the
     outer factors ``U`` (m x k) and ``V`` (n x k) train at ``gamma`` times it.
@@ -131,6 +243,34 @@ class CompressedNetwork(Factorization):
         self.cores = torch.nn.ParameterList([torch.nn.Parameter(c) for c in cores])
         self.V = torch.nn.Parameter(V)
         self.gamma = float(gamma)
+
+    ratings_defaults = dict(rank=5, init_scale=1.0, gamma=0.0, weight_decay=0.0, max_iter=100)
+
+    @classmethod
+    def build(cls, obs, *, rank, depth, init_scale, gamma, rng, dtype, device, **_):
+        return compressed_network(
+            obs,
+            rank=rank,
+            depth=depth,
+            init_scale=init_scale,
+            gamma=gamma,
+            rng=rng,
+            dtype=dtype,
+            device=device,
+        )
+
+    def get_config(self):
+        return {"gamma": self.gamma}
+
+    @classmethod
+    def from_state(cls, tensors, config):
+        cores = [tensors[f"cores.{k}"] for k in range(len(tensors) - 2)]
+        model = cls(tensors["U"], cores, tensors["V"], config["gamma"])
+        model.param_groups()  # freezes U and V when gamma = 0
+        return model
+
+    def scale_factors(self):
+        return list(self.cores)
 
     def factors(self):
         return [self.V.T, *self.cores, self.U]
@@ -178,6 +318,51 @@ class CompressedNetwork(Factorization):
         return cls(U.contiguous(), cores, V.contiguous(), gamma)
 
 
+@register_method("original")
+class OriginalNetwork(DeepNetwork):
+    """The original (wide) network of the reference experiments: width ``max(m, n)``."""
+
+    ratings_defaults = dict(rank=5, init_scale=0.1, gamma=None, weight_decay=1.0, max_iter=40)
+
+    @classmethod
+    def build(cls, obs, *, depth, width, init_scale, rng, dtype, device, **_):
+        return original_network(
+            obs,
+            depth=depth,
+            width=width,
+            init_scale=init_scale,
+            rng=rng,
+            dtype=dtype,
+            device=device,
+        )
+
+
+@register_method("narrow")
+class NarrowNetwork(DeepNetwork):
+    """The narrow network: a deep network of width ``2 r̂``."""
+
+    ratings_defaults = dict(rank=5, init_scale=0.3, gamma=None, weight_decay=1.0, max_iter=100)
+
+    @classmethod
+    def build(cls, obs, *, rank, depth, init_scale, rng, dtype, device, **_):
+        return narrow_network(
+            obs, rank=rank, depth=depth, init_scale=init_scale, rng=rng, dtype=dtype, device=device
+        )
+
+
+@register_method("burer-monteiro")
+class BurerMonteiro(DeepNetwork):
+    """Burer–Monteiro ``W = U Vᵀ`` with ``r̂`` columns (``depth`` is ignored)."""
+
+    ratings_defaults = dict(rank=10, init_scale=0.1, gamma=None, weight_decay=10.0, max_iter=100)
+
+    @classmethod
+    def build(cls, obs, *, rank, init_scale, init, rng, dtype, device, **_):
+        return burer_monteiro(
+            obs, rank=rank, init_scale=init_scale, init=init, rng=rng, dtype=dtype, device=device
+        )
+
+
 # -- constructors -------------------------------------------------------------
 
 
@@ -195,7 +380,7 @@ def original_network(
     m, n = obs.shape
     d = max(m, n) if width is None else width
     _check_fits_in_memory(m, n, d, depth, dtype, device)
-    return DeepNetwork(
+    return OriginalNetwork(
         _orthogonal_weights(m, n, d, depth, init_scale, rng, dtype, device), dense_predict=True
     )
 
@@ -205,7 +390,7 @@ def narrow_network(obs, *, rank, depth, init_scale, rng, dtype, device) -> DeepN
     m, n = obs.shape
     k = min(2 * rank, m, n)
     _check_factors_fit_in_memory(m, n, k, dtype, device, "narrow")
-    return DeepNetwork(_orthogonal_weights(m, n, k, depth, init_scale, rng, dtype, device))
+    return NarrowNetwork(_orthogonal_weights(m, n, k, depth, init_scale, rng, dtype, device))
 
 
 def burer_monteiro(obs, *, rank, init_scale, init, rng, dtype, device) -> DeepNetwork:
@@ -225,7 +410,7 @@ def burer_monteiro(obs, *, rank, init_scale, init, rng, dtype, device) -> DeepNe
         U = init_scale * rng.standard_normal((m, rank))
         V = init_scale * rng.standard_normal((n, rank))
     as_t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)  # noqa: E731
-    return DeepNetwork([as_t(V.T), as_t(U)])
+    return BurerMonteiro([as_t(V.T), as_t(U)])
 
 
 def compressed_network(
@@ -239,7 +424,7 @@ def compressed_network(
     dtype: torch.dtype,
     device: torch.device,
 ) -> CompressedNetwork:
-    """The compressed network, initialised without the wide network (METHOD.md).
+    """The compressed network, initialised without the wide network (docs/method.md).
 
     ``V = orth[V_r̂, Qᵀ U_r̂]``, ``U = Q V``, ``W̃_l = ε I``, where ``U_r̂, V_r̂`` are the
     top-r̂ singular vectors of ``P_Ω(Φ)`` and ``Q`` is a random semi-orthogonal

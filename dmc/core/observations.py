@@ -11,12 +11,13 @@ import scipy.sparse as sp
 
 from .._validation import as_real_array, check_choice
 
-__all__ = ["DUPLICATES", "Observations"]
+__all__ = ["DUPLICATES", "Observations", "merge_repeats"]
 
 logger = logging.getLogger("dmc")
 
-#: policies for an entry given more than once (the ``duplicates`` parameter);
-#: the same choices as :class:`dmc.RatingsModel`'s. Values are never summed.
+#: policies for an entry given more than once (the ``duplicates`` parameter of
+#: :class:`Observations` and of :class:`dmc.RatingsModel`): refuse, average, or
+#: keep the first or the last in input order. Values are never summed.
 DUPLICATES = ("raise", "mean", "first", "last")
 
 _INT64_MAX = np.iinfo(np.int64).max
@@ -272,27 +273,77 @@ class Observations:
 
 def _merge_repeats(rows, cols, values, repeat, policy):
     """Merge entries of sorted (stably: input order within a pair) triplets that repeat."""
-    n_dup = int(repeat.sum())
-    if policy == "raise":
-        t = int(np.flatnonzero(repeat)[0])
-        i, j = rows[t], cols[t]
-        count = 2 + int(np.argmin(np.append(repeat[t + 1 :], False)))
-        raise ValueError(
+
+    def message(t, count, n_dup):
+        return (
             "The observations must not repeat an entry: each (row, col) pair may be "
             f"observed once, or the 'duplicates' parameter must say how to merge repeats "
-            f"('mean', 'first' or 'last'). Got ({i}, {j}) more than once ({count} times; "
-            f"{n_dup} repeats in all) with duplicates='raise'."
+            f"('mean', 'first' or 'last'). Got ({rows[t]}, {cols[t]}) more than once ({count} "
+            f"times; {n_dup} repeats in all) with duplicates='raise'."
         )
+
+    starts, merged = merge_repeats(values, repeat, policy, message)
+    logger.info("merged %d repeated entries (duplicates=%r)", int(repeat.sum()), policy)
+    return rows[starts], cols[starts], merged
+
+
+def merge_repeats(values, repeat, policy, message, *, summation="pairwise"):
+    """Apply a :data:`DUPLICATES` policy to runs of values that share a key.
+
+    Parameters
+    ----------
+    values : ndarray of float64, shape (n,)
+        Sorted stably by their key: the entries of a key are adjacent, in
+        input order.
+    repeat : ndarray of bool, shape (n - 1,)
+        ``repeat[t]``: entry ``t + 1`` has the key of entry ``t``.
+    policy : {"raise", "mean", "first", "last"}
+    message : callable ``(t, count, n_dup) -> str``
+        The message of the ``ValueError`` of ``policy="raise"``, given the
+        first repeated entry ``t`` (its key is the smallest repeated one), how
+        many times its key occurs, and the number of repeats in all.
+    summation : {"pairwise", "sequential"}, default "pairwise"
+        How "mean" adds a run: ``np.add.reduceat`` (numpy's pairwise
+        summation) or ``np.bincount`` (one after the other, in input order).
+        They agree to rounding, not bit for bit, from 3 values of one key on;
+        :class:`Observations` uses the first, the ratings model the second.
+
+    Returns
+    -------
+    starts : ndarray of int64
+        Index of the first entry of each key: ``keys[starts]`` are the merged
+        keys.
+    merged : ndarray of float64
+        The merged value of each key.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> keys, values = np.array([3, 3, 3, 5]), np.array([1.0, 2.0, 6.0, 4.0])
+    >>> starts, merged = merge_repeats(values, keys[1:] == keys[:-1], "mean", None)
+    >>> keys[starts].tolist(), merged.tolist()
+    ([3, 5], [3.0, 4.0])
+    >>> merge_repeats(values, keys[1:] == keys[:-1], "last", None)[1].tolist()
+    [6.0, 4.0]
+    """
+    n_dup = int(repeat.sum())
+    if policy == "raise" and n_dup:
+        t = int(np.flatnonzero(repeat)[0])
+        count = 2 + int(np.argmin(np.append(repeat[t + 1 :], False)))
+        raise ValueError(message(t, count, n_dup))
     starts = np.flatnonzero(np.concatenate([[True], ~repeat]))
     counts = np.diff(np.append(starts, values.size))
     if policy == "mean":
-        merged = np.add.reduceat(values, starts) / counts
+        if summation == "pairwise":
+            merged = np.add.reduceat(values, starts) / counts
+        else:
+            run = np.repeat(np.arange(starts.size), counts)
+            merged = np.bincount(run, weights=values) / counts
     elif policy == "first":
         merged = values[starts]
     else:  # last
         merged = values[starts + counts - 1]
-    logger.info("merged %d repeated entries (duplicates=%r)", n_dup, policy)
-    return rows[starts], cols[starts], merged
+    return starts, merged
 
 
 def _check_shape(shape) -> tuple[int, int]:

@@ -1,18 +1,15 @@
-"""The one training loop: full-batch gradient descent for any model.
+"""The one training loop: full-batch training of any model with any optimizer.
 
-Minimises ``ℓ = ½ Σ_Ω (W_ij − Φ_ij)²`` with the residual evaluated only at the
-observed entries. Each parameter group moves along its negative gradient
-scaled by its step multiplier (``γ`` for the compressed network's outer
-factors). The base step is either
+Minimises ``ℓ = ½ Σ_Ω (W_ij − Φ_ij)²`` (plus an optional weight decay) with the
+residual evaluated only at the observed entries. The default optimizer is
+:class:`dmc.core.optim.GradientDescent`: each parameter group moves along its
+negative gradient scaled by its step multiplier (``γ`` for the compressed
+network's outer factors), with a Barzilai–Borwein step, Armijo backtracking and
+a ``max_change`` bound (``step_size="auto"``), or at a fixed step (the published
+recipe). Any other ``torch.optim.Optimizer`` can be passed for experiments.
 
-* ``"auto"`` (default): each iteration tries the Barzilai–Borwein step of the
-  last move (or the last step, times ``grow`` if it needed no backtracking),
-  bounded so that no tensor moves by more than ``max_change`` of its norm,
-  and halves it until the loss decreases enough (Armijo). Near the small
-  initialisation the curvature is tiny, so the step grows geometrically and
-  the long plateau of the fixed-step recipe disappears; after it, the search
-  keeps the step stable;
-* a number: the published fixed-step recipe (plain GD at that step).
+The loop owns what is not a step: the history, the stopping rules, the
+callback, the progress bar and checkpoints.
 """
 
 from __future__ import annotations
@@ -27,15 +24,12 @@ import torch
 
 from ..exceptions import ConvergenceWarning, DivergenceError
 from .models import Factorization
+from .optim import GradientDescent
 from .sampled import SampledPattern
 
 logger = logging.getLogger("dmc")
 
-__all__ = ["TrainingOutcome", "train"]
-
-_ARMIJO = 1e-4  # sufficient-decrease constant
-_SHRINK = 0.5
-_MAX_BACKTRACKS = 60
+__all__ = ["TrainingOutcome", "default_optimizer", "train"]
 
 
 @dataclass
@@ -48,10 +42,38 @@ class TrainingOutcome:
     history: dict = field(default_factory=dict)
 
 
+def default_optimizer(
+    model: Factorization,
+    pattern: SampledPattern,
+    *,
+    step_size="auto",
+    step_rule: str = "bb",
+    grow: float = 2.0,
+    max_change: float | None = 3.0,
+) -> GradientDescent:
+    """dmc's optimizer for ``model``: its parameter groups with their step multipliers.
+
+    ``step_size="auto"`` searches the step from ``1 / ‖P_Ω(Φ)‖``; a number is the
+    fixed step of the published recipe.
+    """
+    search = step_size == "auto"
+    norm = _data_norm(pattern)
+    return GradientDescent(
+        _torch_groups(model),
+        lr=_initial_step(pattern) if search else float(step_size),
+        search=search,
+        rule=step_rule,
+        grow=grow,
+        max_change=max_change,
+        data_norm=norm,
+    )
+
+
 def train(
     model: Factorization,
     pattern: SampledPattern,
     *,
+    optimizer=None,
     step_size="auto",
     grow: float = 2.0,
     step_rule: str = "bb",
@@ -75,6 +97,13 @@ def train(
         Any dmc model; its ``param_groups`` give the step multipliers.
     pattern : SampledPattern
         Observed indices and values on the model's device and dtype.
+    optimizer : torch.optim.Optimizer, callable or None
+        None: :func:`default_optimizer` with ``step_size``, ``step_rule``, ``grow``
+        and ``max_change``. A callable is called with the model's parameter groups
+        (a list of dicts with ``params``, ``name`` and ``step_multiplier``) and
+        returns an optimizer, e.g. ``functools.partial(torch.optim.Adam, lr=1e-2)``;
+        an optimizer instance is used as it is. Other optimizers ignore the step
+        multipliers unless they read them.
     step_size : "auto" or float
         Backtracking search, or a fixed base step (the published recipe).
     step_rule : {"bb", "armijo"}
@@ -107,64 +136,78 @@ def train(
         with ``loss``, ``residual``, ``step_size`` and ``time``; return True to stop.
     verbose : bool
         Show a tqdm progress bar.
-    checkpoint : dmc.checkpoint.Checkpoint or None
-        Save the loop's state every ``checkpoint.every`` iterations and when
+    checkpoint : dmc.core.checkpoint.Checkpoint or None
+        Save the loop's state (the model's and the optimizer's ``state_dict``, the
+        gradients and the history) every ``checkpoint.every`` iterations and when
         training stops; if the checkpoint file exists, resume from it (the
         parameters in ``model`` are replaced by the saved ones).
 
     Notes
     -----
-    One iteration costs one forward and backward pass plus one forward pass
-    per backtrack; with the cores' ``O(k³)`` products, ``O(|Ω| k + (m + n) k²)``
-    for the compressed network.
+    One iteration of the default optimizer costs one forward and backward pass
+    plus one per backtrack; with the cores' ``O(k³)`` products,
+    ``O(|Ω| k + (m + n) k²)`` for the compressed network. A ``torch.optim.LBFGS``
+    gets the closure; other optimizers step on the gradient the loop computed.
     """
     groups = model.param_groups()
-    params = [p for g in groups for p in g.params]
-    multipliers = [g.step_multiplier for g in groups for _ in g.params]
     decayed = [p for g in groups if g.decay for p in g.params]
-    fixed = step_size != "auto"
-    eta = float(step_size) if fixed else _initial_step(pattern)
-    scale = float(torch.linalg.vector_norm(pattern.values, dtype=torch.float64))
-    scale = scale if scale > 0 else 1.0
+    if optimizer is None:
+        optimizer = default_optimizer(
+            model,
+            pattern,
+            step_size=step_size,
+            step_rule=step_rule,
+            grow=grow,
+            max_change=max_change,
+        )
+    elif not isinstance(optimizer, torch.optim.Optimizer):
+        optimizer = optimizer(_torch_groups(model))
+    own = isinstance(optimizer, GradientDescent)
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    scale = _data_norm(pattern)
 
     history = {"iteration": [], "loss": [], "residual": [], "step_size": [], "time": []}
     if evaluate is not None:
         history["recovery_error"] = []
 
-    fit_term = [0.0]  # the data part ½‖P_Ω(W − Φ)‖² of the last loss evaluated
+    fit_term = 0.0  # the data part ½‖P_Ω(W − Φ)‖² of the last loss evaluated
 
     def loss_fn():
+        nonlocal fit_term
         r = (model.predict(pattern) - pattern.values).double()  # sum in float64
         data = 0.5 * torch.dot(r, r)
-        fit_term[0] = data.detach()
+        fit_term = data.detach()
         if weight_decay == 0:
             return data
         penalty = sum(torch.sum(p.double() ** 2) for p in decayed)
         return data + 0.5 * weight_decay * penalty
 
-    # Rounding noise of the loss: below it, a predicted decrease cannot be seen
-    # (float32 near a small initialisation); such steps are accepted, bounded
-    # by ``max_change``.
-    unit = torch.finfo(pattern.values.dtype).eps
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        return loss
 
     def record(it, loss_value, eta_value, elapsed):
         history["iteration"].append(it)
         history["loss"].append(loss_value)
-        history["residual"].append(math.sqrt(2.0 * float(fit_term[0])) / scale)
+        history["residual"].append(math.sqrt(2.0 * float(fit_term)) / scale)
         history["step_size"].append(eta_value)
         history["time"].append(elapsed)
         if evaluate is not None:
             due = it % eval_every == 0
             history["recovery_error"].append(float(evaluate(model)) if due else math.nan)
 
-    saved_state = checkpoint.load() if checkpoint is not None else None
-    if saved_state is not None:
-        resumed = _resume(saved_state, params, history)
-        loss_value, loss0, eta, previous, clock, first = resumed
-        if first > max_iter or saved_state[0]["stop_reason"] not in ("", "max_iter", "callback"):
+    meta = checkpoint.load(model, optimizer) if checkpoint is not None else None
+    if meta is not None:
+        length = len(meta["history"]["iteration"])
+        for key in history:
+            history[key].extend(meta["history"].get(key, [math.nan] * length))
+        loss_value, loss0, clock = meta["loss_value"], meta["loss0"], meta["clock"]
+        first = meta["n_iter"] + 1
+        if first > max_iter or meta["stop_reason"] not in ("", "max_iter", "callback"):
             # the saved fit had finished: nothing left to do
             _check_finite(params)
-            meta = saved_state[0]
             return TrainingOutcome(
                 n_iter=meta["n_iter"],
                 converged=meta["converged"],
@@ -175,33 +218,30 @@ def train(
     else:
         clock = 0.0
         start = time.perf_counter()
-        loss = loss_fn()
-        loss_value = loss.item()
+        loss_value = closure().item()
         if not math.isfinite(loss_value):
             raise DivergenceError(
                 "The loss at the initial point is not finite; check the observed values "
                 "and 'init_scale'."
             )
-        _zero_grad(params)
-        loss.backward()
         clock += time.perf_counter() - start
         record(0, loss_value, 0.0, clock)
         loss0 = loss_value
-        previous, first = None, 1
+        first = 1
 
     def save_state(iteration, stop_reason="", converged=False):
-        _save(
-            checkpoint,
-            params,
-            previous,
-            history,
-            iteration,
-            stop_reason,
-            converged,
-            loss_value=loss_value,
-            loss0=loss0,
-            eta=eta,
-            clock=clock,
+        checkpoint.save(
+            model,
+            optimizer,
+            dict(
+                n_iter=iteration,
+                stop_reason=stop_reason,
+                converged=converged,
+                loss_value=loss_value,
+                loss0=loss0,
+                clock=clock,
+                history=history,
+            ),
         )
 
     bar = _progress(max_iter, verbose)
@@ -209,47 +249,27 @@ def train(
     converged, reason, it = False, "max_iter", first - 1
     for it in range(first, max_iter + 1):
         start = time.perf_counter()
-        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
-        saved = [p.detach().clone() for p in params]
-        slope = _inner(multipliers, grads, grads)
-        if step_rule == "bb" and previous is not None and not fixed:
-            eta = _barzilai_borwein(multipliers, previous, grads, eta)
-        if fixed:
-            trial = _step_to(params, saved, grads, multipliers, eta, loss_fn)
-            trial_value = trial.item()
-            if not math.isfinite(trial_value):
-                _restore(params, saved)
-                raise DivergenceError(
-                    f"Training diverged at iteration {it} with the fixed step_size={eta:g} "
-                    "(the loss became non-finite). Use a smaller 'step_size' or "
-                    "step_size='auto', which backs off automatically."
-                )
-        else:
-            if max_change is not None:
-                eta = min(eta, _largest_step(params, grads, multipliers, max_change))
-            backtracked = False
-            for _ in range(_MAX_BACKTRACKS):
-                trial = _step_to(params, saved, grads, multipliers, eta, loss_fn)
-                trial_value = trial.item()
-                decrease = _ARMIJO * eta * slope
-                noise = 4 * unit * scale * math.sqrt(2 * loss_value)
-                if math.isfinite(trial_value) and (
-                    trial_value <= loss_value - decrease
-                    or (decrease <= noise and trial_value <= loss_value + noise)
-                ):
-                    break
-                eta *= _SHRINK
-                backtracked = True
-            else:
-                _restore(params, saved)
+        if own:
+            trial = optimizer.step(closure)
+            if trial is None:  # no decreasing step
                 clock += time.perf_counter() - start
                 converged, reason = _no_descent(history["residual"][-1], loss_value, loss0, tol)
                 it -= 1
                 break
-        previous = (grads, eta)
-        _zero_grad(params)
-        trial.backward()
-        loss, loss_value = trial, trial_value
+            eta = optimizer.step_size
+        else:
+            if isinstance(optimizer, torch.optim.LBFGS):
+                optimizer.step(closure)
+            else:
+                optimizer.step()
+            trial = closure()
+            eta = optimizer.param_groups[0].get("lr", math.nan)
+        loss_value = trial.item()
+        if not math.isfinite(loss_value):
+            raise DivergenceError(
+                f"Training diverged at iteration {it} with {type(optimizer).__name__} "
+                "(the loss became non-finite). Use a smaller learning rate."
+            )
         clock += time.perf_counter() - start
         record(it, loss_value, eta, clock)
         residual = history["residual"][-1]
@@ -257,8 +277,6 @@ def train(
         if it % 10 == 0 or it == 1:
             bar.set_postfix(residual=f"{residual:.2e}", step=f"{eta:.1e}")
         logger.debug("iter %d loss %.6e residual %.3e step %.3e", it, loss_value, residual, eta)
-        if not fixed and not backtracked:
-            eta *= grow  # the next trial step
         if residual <= tol:
             converged, reason = True, "tol"
             break
@@ -304,107 +322,18 @@ def train(
     return TrainingOutcome(n_iter=it, converged=converged, stop_reason=reason, history=history)
 
 
-def _save(checkpoint, params, previous, history, iteration, stop_reason, converged, **scalars):
-    """Write what the loop carries into the next iteration to ``checkpoint``."""
-    arrays = {}
-    for k, p in enumerate(params):
-        arrays[f"param_{k}"] = p.detach().cpu().numpy()
-        arrays[f"grad_{k}"] = p.grad.detach().cpu().numpy()
-    if previous is not None:
-        for k, g in enumerate(previous[0]):
-            arrays[f"previous_grad_{k}"] = g.detach().cpu().numpy()
-    meta = dict(
-        scalars,
-        n_iter=iteration,
-        stop_reason=stop_reason,
-        converged=converged,
-        previous_eta=None if previous is None else previous[1],
-        history=history,
-    )
-    checkpoint.save(meta, arrays)
+def _torch_groups(model: Factorization) -> list[dict]:
+    """The model's parameter groups as ``torch.optim`` parameter groups."""
+    return [
+        {"params": g.params, "name": g.name, "step_multiplier": g.step_multiplier}
+        for g in model.param_groups()
+    ]
 
 
-def _resume(saved, params, history):
-    """Load a checkpoint's state into ``params`` and ``history``; return the loop's scalars."""
-    meta, arrays = saved
-    with torch.no_grad():
-        for k, p in enumerate(params):
-            value = arrays.get(f"param_{k}")
-            if value is None or tuple(value.shape) != tuple(p.shape):
-                raise ValueError(
-                    "The checkpoint does not match the model: parameter "
-                    f"{k} has shape {None if value is None else value.shape}, expected "
-                    f"{tuple(p.shape)}."
-                )
-            p.copy_(torch.from_numpy(value))
-            p.grad = torch.from_numpy(arrays[f"grad_{k}"]).to(device=p.device, dtype=p.dtype)
-    previous = None
-    if meta["previous_eta"] is not None:
-        grads = [
-            torch.from_numpy(arrays[f"previous_grad_{k}"]).to(device=p.device, dtype=p.dtype)
-            for k, p in enumerate(params)
-        ]
-        previous = (grads, meta["previous_eta"])
-    saved_history = meta["history"]
-    length = len(saved_history["iteration"])
-    for key in history:
-        history[key].extend(saved_history.get(key, [math.nan] * length))
-    first = meta["n_iter"] + 1
-    return meta["loss_value"], meta["loss0"], meta["eta"], previous, meta["clock"], first
-
-
-def _inner(multipliers, a, b) -> float:
-    """``Σ μ ⟨a, b⟩`` over parameter tensors: the metric of the step multipliers."""
-    return sum(
-        mu * float(torch.dot(x.flatten(), y.flatten())) for mu, x, y in zip(multipliers, a, b)
-    )
-
-
-def _barzilai_borwein(multipliers, previous, grads, eta):
-    """The Barzilai–Borwein step ``⟨s, s⟩ / ⟨s, y⟩`` for the last move ``s = −η M g_prev``.
-
-    ``y = g − g_prev``; in the metric of the multipliers ``M`` this is
-    ``η ⟨g_prev, g_prev⟩_M / ⟨g_prev, g_prev − g⟩_M``. Where the curvature along
-    the last move is not positive, the current step is kept.
-    """
-    g_prev, eta_prev = previous
-    diff = [gp - g for gp, g in zip(g_prev, grads)]
-    sy = _inner(multipliers, g_prev, diff)
-    if sy <= 0:
-        return eta
-    return eta_prev * _inner(multipliers, g_prev, g_prev) / sy
-
-
-def _step_to(params, saved, directions, multipliers, eta, loss_fn):
-    with torch.no_grad():
-        for p, p0, g, mu in zip(params, saved, directions, multipliers):
-            torch.add(p0, g, alpha=-eta * mu, out=p)
-    return loss_fn()
-
-
-def _largest_step(params, directions, multipliers, max_change):
-    """Largest step moving no parameter tensor by more than ``max_change`` of its norm.
-
-    A tensor that is exactly zero has no scale to be relative to and sets no bound.
-    """
-    cap = math.inf
-    for p, d, mu in zip(params, directions, multipliers):
-        size = mu * float(torch.linalg.vector_norm(d))
-        norm = float(torch.linalg.vector_norm(p.detach()))
-        if size > 0 and norm > 0:
-            cap = min(cap, max_change * norm / size)
-    return cap
-
-
-def _restore(params, saved):
-    with torch.no_grad():
-        for p, p0 in zip(params, saved):
-            p.copy_(p0)
-
-
-def _zero_grad(params):
-    for p in params:
-        p.grad = None
+def _data_norm(pattern: SampledPattern) -> float:
+    """``‖P_Ω(Φ)‖`` in float64 (1 when all observed values are zero)."""
+    norm = float(torch.linalg.vector_norm(pattern.values, dtype=torch.float64))
+    return norm if norm > 0 else 1.0
 
 
 def _initial_step(pattern: SampledPattern) -> float:

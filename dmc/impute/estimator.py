@@ -19,9 +19,11 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from .._validation import all_or_nothing, as_real_array, check_float, check_int
+from .._validation import all_or_nothing, as_dense_matrix, check_float, check_int
 from ..core.complete import DEGENERATE_WARNING, complete
+from ..core.linalg import column_space, ridge_fold_in
 from ..core.observations import Observations
+from ..io import load, save, storable
 from .heldout import DEFAULT_SCORING_SEED, heldout_score
 
 try:  # scikit-learn >= 1.6
@@ -40,14 +42,8 @@ _FINITE_KW = (
     else "force_all_finite"
 )
 
-#: above this many entries (n_features * k²) the fold-in forms each row's
-#: normal equations separately instead of through one table of outer products
-_MAX_OUTER_TABLE = 2**24
 
-#: rows folded in per batch, as a number of float64 entries of the batch
-_BATCH_ENTRIES = 2**20
-
-
+@storable("DeepMatrixCompletion")
 class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Impute missing entries with a deep (compressed) low-rank factorization.
 
@@ -142,7 +138,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     See Also
     --------
     dmc.complete : the function behind ``fit``; also takes sparse observations.
-    dmc.model_selection.search_rank : choose ``rank`` by cross-validation.
+    dmc.impute.model_selection.search_rank : choose ``rank`` by cross-validation.
 
     Notes
     -----
@@ -179,7 +175,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     ``score(X)`` hides 20% of the observed entries of ``X`` (a fixed seed, so
     every candidate of a search sees the same ones), fills them by fold-in
     and returns minus their RMSE: ``GridSearchCV`` over ``rank`` works
-    without a ``scoring`` argument (see :mod:`dmc.model_selection`).
+    without a ``scoring`` argument (see :mod:`dmc.impute.model_selection`).
 
     References
     ----------
@@ -320,7 +316,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         self.history_ = {key: np.asarray(values) for key, values in result.history.items()}
 
         A, B = result.factors()
-        s, Vt = _column_space(A, B)
+        s, Vt = column_space(A, B)
         cutoff = math.sqrt(np.finfo(A.dtype).eps) * (s[0] if s.size else 0.0)
         kept = s > cutoff
         self.singular_values_ = s[kept]
@@ -402,7 +398,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     def score(self, X, y=None):
         """Minus the RMSE of the fold-in on 20% of the observed entries of ``X``.
 
-        The entries are hidden with :func:`dmc.model_selection.mask_observed`
+        The entries are hidden with :func:`dmc.impute.model_selection.mask_observed`
         at a fixed seed (every row keeps at least one observed entry), the
         rows filled by :meth:`transform`, and the hidden values compared.
         Greater is better, as ``GridSearchCV`` expects.
@@ -426,7 +422,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         """Write the fitted estimator to ``path``, in a file that runs no code when loaded.
 
         A zip of ``.npy`` arrays and JSON, checksummed and written atomically
-        (see :mod:`dmc.persistence`). Every parameter is kept except
+        (see :mod:`dmc.io.persistence`). Every parameter is kept except
         ``callback`` and a ``random_state`` that is a numpy Generator or
         RandomState: both are stored as None.
 
@@ -452,8 +448,6 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         >>> bool(np.array_equal(restored.transform(X), imputer.transform(X)))
         True
         """
-        from ..io.persistence import save
-
         return save(self, path)
 
     @classmethod
@@ -475,9 +469,25 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         DeepMatrixCompletion
             See :meth:`save` for an example.
         """
-        from ..io.persistence import load
-
         return load(path, cls)
+
+    def _get_state(self) -> dict:
+        """What a file keeps (see :mod:`dmc.io`): every attribute that is not a parameter.
+
+        That is what ``fit`` set (``components_``, ``completed_``, ``history_``,
+        the private ``_penalty``, ``_penalty_scale`` and ``_clip``, ...), and the
+        configuration of ``set_output`` if it was called.
+        """
+        params = self.get_params(deep=False)
+        return {name: value for name, value in vars(self).items() if name not in params}
+
+    def _set_state(self, state: dict) -> None:
+        """Restore what :meth:`_get_state` returned, on an estimator built from the parameters."""
+        params = self.get_params(deep=False)
+        for name in state:
+            if not isinstance(name, str) or name in params or name.startswith("__"):
+                raise ValueError(f"the state names an invalid attribute {name!r}")
+        vars(self).update(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -539,68 +549,24 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     def _fold_in(self, X, observed):
         """Ridge fold-in of rows ``X`` (each with an observed entry) against ``components_``."""
         C = self.components_.T.astype(np.float64)  # n x k
-        n, k = C.shape
-        if k == 0:
+        if C.shape[1] == 0:
             return np.zeros(X.shape)
-        Xz = np.where(observed, X, 0.0).astype(np.float64)
-        rhs = Xz @ C
-        ridge = self._penalty * np.eye(k)
-        latent = np.empty((X.shape[0], k))
-        if n * k * k <= _MAX_OUTER_TABLE:
-            outer = (C[:, :, None] * C[:, None, :]).reshape(n, k * k)
-            batch = max(1, _BATCH_ENTRIES // max(n, k * k))
-            for start in range(0, X.shape[0], batch):
-                part = slice(start, start + batch)
-                gram = (observed[part].astype(np.float64) @ outer).reshape(-1, k, k) + ridge
-                latent[part] = np.linalg.solve(gram, rhs[part, :, None])[:, :, 0]
-        else:
-            for i in range(X.shape[0]):
-                Cj = C[observed[i]]
-                latent[i] = np.linalg.solve(Cj.T @ Cj + ridge, rhs[i])
+        rows, cols = np.nonzero(observed)
+        latent = ridge_fold_in(
+            C, self._penalty, rows, cols, X[rows, cols], X.shape[0], accumulate="mask"
+        )
         return latent @ C.T
 
 
 def _check_dense_X(X):
     """Refuse, naming 'X', what scikit-learn's check_array refuses with less clear words."""
-    name = "The 'X' parameter of DeepMatrixCompletion"
-    if isinstance(X, np.ndarray) and X.dtype.kind in "fiu":
-        arr = X
-    else:
-        try:
-            arr = as_real_array(X, "X", owner=" of DeepMatrixCompletion")
-        except TypeError as exc:
-            if "complex" not in str(exc):
-                raise
-            # scikit-learn's contract: a ValueError that says so
-            raise ValueError(f"{exc} Complex data not supported.") from None
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D array (n_samples, n_features). Got an array of shape "
-            f"{arr.shape} instead. Reshape your data with X.reshape(-1, 1) for a single "
-            "feature or X.reshape(1, -1) for a single sample."
-        )
-    if 0 in arr.shape:
-        what = "sample" if arr.shape[0] == 0 else "feature"
-        raise ValueError(
-            f"{name} must have at least one sample and one feature. Got 0 {what}(s) "
-            f"(shape={arr.shape}) while a minimum of 1 is required."
-        )
-    if arr.dtype.kind == "f" and np.isinf(arr).any():
-        i, j = np.argwhere(np.isinf(arr))[0]
-        raise ValueError(
-            f"{name} must hold finite values, with NaN for missing entries, not infinity. "
-            f"Got {arr[i, j]} at row {i}, column {j} instead."
-        )
-
-
-def _column_space(A, B):
-    """Singular values and right singular vectors of ``A @ B.T``, without forming it."""
-    A = np.asarray(A, dtype=np.float64)
-    B = np.asarray(B, dtype=np.float64)
-    _, Ra = np.linalg.qr(A)
-    Qb, Rb = np.linalg.qr(B)
-    _, s, Wt = np.linalg.svd(Ra @ Rb.T, full_matrices=False)
-    return s, Wt @ Qb.T
+    try:
+        as_dense_matrix(X, "X", owner=" of DeepMatrixCompletion")
+    except TypeError as exc:
+        if "complex" not in str(exc):
+            raise
+        # scikit-learn's contract: a ValueError that says so
+        raise ValueError(f"{exc} Complex data not supported.") from None
 
 
 def _check_clip(clip):

@@ -7,9 +7,8 @@ scorers of :mod:`dmc.impute.model_selection` both use it.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
-from .._validation import as_real_array, check_float, check_random_state
+from .._validation import as_dense_matrix, check_float, check_random_state
 
 __all__ = ["DEFAULT_SCORING_SEED", "heldout_score", "mask_observed"]
 
@@ -57,7 +56,7 @@ def mask_observed(X, fraction=0.2, *, random_state=None):
     >>> bool(np.all(np.isnan(X_train[held_out])))
     True
     """
-    X = _dense_float(X, "X")
+    X = as_dense_matrix(X, "X")
     fraction = check_float(fraction, "fraction", low=0.0, high=1.0, low_open=True)
     if fraction >= 1.0:
         raise ValueError(f"The 'fraction' parameter must be in (0, 1). Got {fraction!r} instead.")
@@ -83,7 +82,7 @@ def mask_observed(X, fraction=0.2, *, random_state=None):
 
 def heldout_score(transform, X, fraction, random_state) -> float:
     """``-RMSE`` of ``transform`` on a random ``fraction`` of the observed entries of ``X``."""
-    X = _dense_float(X, "X")
+    X = as_dense_matrix(X, "X")
     X_train, held_out = mask_observed(X, fraction, random_state=random_state)
     if not held_out.any():
         raise ValueError(
@@ -92,32 +91,7 @@ def heldout_score(transform, X, fraction, random_state) -> float:
             f"{int((~np.isnan(X)).sum())} observed entries in {X.shape[0]} rows."
         )
     filled = np.asarray(transform(X_train), dtype=np.float64)
+    # the arithmetic of dmc.core.metrics.rmse, without its check that the values are
+    # finite: a transformer that leaves NaN or overflows gets a NaN or -inf score
     diff = filled[held_out] - X[held_out].astype(np.float64)
     return -float(np.sqrt(np.mean(diff**2)))
-
-
-def _dense_float(X, name: str) -> np.ndarray:
-    if sp.issparse(X):
-        raise TypeError(
-            f"The {name!r} parameter must be a dense array with NaN for missing entries. "
-            "Got a scipy.sparse matrix: its unstored entries would be ambiguous (zero or "
-            "missing). Use X.toarray() after setting the missing entries to NaN."
-        )
-    if not (isinstance(X, np.ndarray) and X.dtype == np.float32):
-        X = as_real_array(X, name)
-    if X.ndim != 2:
-        raise ValueError(
-            f"The {name!r} parameter must be a 2-D array. Got shape {X.shape} instead."
-        )
-    if X.size == 0:
-        raise ValueError(
-            f"The {name!r} parameter must have at least one row and one column. "
-            f"Got shape {X.shape} instead."
-        )
-    if np.isinf(X).any():
-        i, j = np.argwhere(np.isinf(X))[0]
-        raise ValueError(
-            f"The {name!r} parameter must hold finite values, with NaN for missing entries. "
-            f"Got {X[i, j]} at row {i}, column {j} instead."
-        )
-    return X

@@ -7,7 +7,7 @@ them in, and compares. :func:`mask_observed` does the hiding,
 search over the rank.
 
 The scorer works with any transformer that fills NaN entries (a
-:class:`~dmc.estimator.DeepMatrixCompletion`, scikit-learn's ``KNNImputer``,
+:class:`~dmc.impute.estimator.DeepMatrixCompletion`, scikit-learn's ``KNNImputer``,
 a ``Pipeline`` ending in one), so that different imputers can be compared on
 the same held-out entries.
 """
@@ -57,7 +57,7 @@ def make_heldout_scorer(fraction=0.2, *, random_state=DEFAULT_SCORING_SEED):
     -----
     With ``GridSearchCV`` the folds are sets of rows: the estimator is fitted
     on the training rows, and each test row is filled from its own visible
-    entries (for :class:`~dmc.estimator.DeepMatrixCompletion`, by fold-in
+    entries (for :class:`~dmc.impute.estimator.DeepMatrixCompletion`, by fold-in
     against the fitted column factors). The score therefore measures how well
     the learned column space generalises to new rows, which is what the rank
     controls.
@@ -174,7 +174,7 @@ def search_rank(
     estimator=None,
     **params,
 ):
-    """Choose the rank of a :class:`~dmc.estimator.DeepMatrixCompletion` by cross-validation.
+    """Choose the rank of a :class:`~dmc.impute.estimator.DeepMatrixCompletion` by cross-validation.
 
     A ``GridSearchCV`` over ``rank`` with shuffled row folds and the
     held-out-entries scorer (:func:`make_heldout_scorer`), choosing the

@@ -1,73 +1,158 @@
 """Save and load fitted models in files that run no code when read.
 
-:func:`save` writes a fitted :class:`~dmc.DeepMatrixCompletion` or
-:class:`~dmc.RatingsModel` with :mod:`dmc._io`: a zip archive of ``.npy``
-arrays and a JSON manifest, every part checksummed, written to a temporary
-file that replaces the target only when complete, and read back with
-``allow_pickle=False``. :func:`load` rebuilds an object of the saved class
+A class takes part by registering itself with :func:`storable` and saying what
+it holds:
+
+* ``_get_state(self) -> dict``: its state as plain values: None, bool, int,
+  float, str, bytes, numpy arrays and scalars, torch tensors, lists, tuples
+  and dicts of these, and other storable objects (stored by their registered
+  name and their own state, recursively);
+* ``_from_state(cls, state)`` (a classmethod), for an object stored inside
+  another one: rebuild it from what ``_get_state`` returned;
+* ``_set_state(self, state)``, for a model saved on its own (a scikit-learn
+  style estimator): :func:`load` builds ``cls(**params)`` from the stored
+  constructor parameters and hands it the state.
+
+:func:`save` writes a fitted model of such a class with
+:mod:`dmc.io.archive`: a zip archive of ``.npy`` arrays and a JSON manifest,
+every part checksummed, written to a temporary file that replaces the target
+only when complete, and read back with ``allow_pickle=False``. The archive's
+kind is the registered name. :func:`load` rebuilds an object of the saved class
 whose ``transform``, ``score``, ``predict``, ``recommend``, ``recommend_many``
 and ``fold_in`` return bitwise what the saved object returned (on CPU).
 
 What a file holds:
 
-* the constructor parameters. Two of them are not data and are not kept: a
-  ``callback`` is stored as None, and a ``random_state`` that is a numpy
-  Generator or RandomState as None (an int is kept). A numpy or torch
-  ``dtype`` is stored by its name ("float32") and a ``torch.device`` as its
-  string; both select the same precision and device as before.
-* every attribute that ``fit`` (and ``fold_in``) set, under its own name:
-  arrays as ``.npy`` with their dtype, numbers, strings, tuples and dicts as
-  tagged JSON, the ids of a ratings model as an int64, unicode or other plain
-  array when they have one dtype (an object array of strings as unicode) and
-  as tagged JSON items otherwise (mixed types, tuples, very large ints), so
-  that they come back equal and of the same Python or numpy type.
-* a ratings model's deep fit ``completion_``: its factor tensors (copied to the
-  CPU), requires-grad flags, method, iteration count, stop reason and history.
-  It is rebuilt as a :class:`~dmc.CompletionResult` on the CPU, so ``.predict``,
-  ``.factors()``, ``.to_dense()`` and ``.history`` keep working.
-* ``trained_on``, for information: the device of a ratings model's deep fit,
-  or the estimator's ``device`` parameter (it keeps no tensors).
+* the constructor parameters (``get_params()``). Two of them are not data and
+  are not kept: a ``callback`` is stored as None, and a ``random_state`` that
+  is a numpy Generator or RandomState as None (an int is kept). A numpy or
+  torch ``dtype`` is stored by its name ("float32") and a ``torch.device`` as
+  its string; both select the same precision and device as before.
+* the model's state (``_get_state()``), a name for each entry: arrays as
+  ``.npy`` with their dtype, torch tensors as CPU arrays with their
+  requires-grad flag, numbers, strings, tuples and dicts as tagged JSON, id
+  arrays as an int64, unicode or other plain array when they have one dtype
+  (an object array of strings as unicode) and as tagged JSON items otherwise
+  (mixed types, tuples, very large ints), so that they come back equal and of
+  the same Python or numpy type.
+* ``trained_on``, for information: the device of the first tensor among the
+  model's attributes (a ratings model's deep fit), or else the model's
+  ``device`` parameter.
 
 Loading always builds CPU objects, whatever ``device`` the model was trained
-on. Nothing after ``fit`` uses ``device`` (transform, fold-in and
-recommendations are numpy), so a model trained with ``device="cuda"`` loads and
-predicts on a machine without CUDA; ``device`` keeps its stored value and only a
-new ``fit`` there needs ``device="cpu"``.
+on: tensors come back as CPU tensors. Nothing after ``fit`` uses ``device``
+(transform, fold-in and recommendations are numpy), so a model trained with
+``device="cuda"`` loads and predicts on a machine without CUDA; ``device`` keeps
+its stored value and only a new ``fit`` there needs ``device="cpu"``.
 
-Ids, dtypes and attribute types that a file cannot hold without pickle (an
-arbitrary user class as an id, complex numbers) are refused when saving, with
-a ``TypeError`` that names the value.
+Values that a file cannot hold without pickle (an arbitrary user class as an
+id, complex numbers, an object of a class that is not registered) are refused
+when saving, with a ``TypeError`` that names the value. A file whose kind is not
+a registered class, or that names an unknown class inside, is refused when
+loading with a :class:`~dmc.FileFormatError`.
 """
 
 from __future__ import annotations
 
-import inspect
+import functools
+import importlib.metadata
 import numbers
 import os
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import torch
 from sklearn.exceptions import NotFittedError
 
-from ..core.complete import CompletionResult
-from ..core.models import CompressedNetwork, DeepNetwork
 from ..exceptions import FileFormatError
-from ..impute.estimator import DeepMatrixCompletion
-from ..recommend.model import RatingsModel, _IdIndex, _Prior, _Seen
 from . import archive
 
-__all__ = ["load", "save"]
+__all__ = ["load", "save", "storable"]
 
-#: the classes a dmc model file can hold; the file's kind is the class name
-_CLASSES = {cls.__name__: cls for cls in (DeepMatrixCompletion, RatingsModel)}
+#: registered name -> class, and back
+_CLASSES: dict[str, type] = {}
+_NAMES: dict[type, str] = {}
 
-#: attribute names accepted from a file: public or single-underscore, never dunder
+#: names of registered classes, and attribute names accepted from a file:
+#: public or single-underscore, never dunder
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]*")
 _ATTRIBUTE = re.compile(r"_?[A-Za-z][A-Za-z0-9_]*")
 
 _INT64 = np.iinfo(np.int64)
+
+
+def storable(name: str):
+    """Class decorator: register the class under ``name``, the stable name files use.
+
+    The class must define ``_get_state`` and ``_from_state`` (when its objects
+    are stored inside others) or ``_set_state`` and ``get_params`` (when it is
+    saved on its own, as a scikit-learn estimator); see the module docstring.
+
+    Raises
+    ------
+    ValueError
+        If another class is already registered under ``name``, or this class
+        under another name.
+    TypeError
+        If ``name`` is not a name, or the class lacks the methods.
+
+    Examples
+    --------
+    >>> from dmc.io import storable
+    >>> @storable("example.Scale")
+    ... class Scale:
+    ...     def __init__(self, factor):
+    ...         self.factor = factor
+    ...
+    ...     def _get_state(self):
+    ...         return {"factor": self.factor}
+    ...
+    ...     @classmethod
+    ...     def _from_state(cls, state):
+    ...         return cls(state["factor"])
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise TypeError(
+            "The 'name' parameter of storable must be a str of letters, digits, '_' and '.', "
+            f"starting with a letter. Got {name!r} instead."
+        )
+
+    def register(cls):
+        if not isinstance(cls, type):
+            raise TypeError(f"storable({name!r}) decorates a class. Got {cls!r} instead.")
+        methods = {m for m in ("_get_state", "_from_state", "_set_state") if hasattr(cls, m)}
+        if "_get_state" not in methods or len(methods) < 2:
+            raise TypeError(
+                f"A storable class must define _get_state and _from_state or _set_state. "
+                f"Got {cls.__qualname__} without them."
+            )
+        if "_set_state" in methods and not hasattr(cls, "get_params"):
+            raise TypeError(
+                "A storable class saved on its own (with _set_state) must have get_params, "
+                f"as scikit-learn estimators do. Got {cls.__qualname__} without it."
+            )
+        existing = _CLASSES.get(name)
+        if existing is not None and existing is not cls:
+            raise ValueError(
+                f"The storable name {name!r} is already registered by "
+                f"{existing.__module__}.{existing.__qualname__}. Got "
+                f"{cls.__module__}.{cls.__qualname__} for it too."
+            )
+        if _NAMES.get(cls, name) != name:
+            raise ValueError(
+                f"{cls.__qualname__} is already registered as {_NAMES[cls]!r}. Got {name!r} too."
+            )
+        _CLASSES[name] = cls
+        _NAMES[cls] = name
+        return cls
+
+    return register
+
+
+def _models() -> list[str]:
+    """Names of the registered classes that are saved on their own, sorted."""
+    return sorted(name for name, cls in _CLASSES.items() if hasattr(cls, "_set_state"))
 
 
 def save(model, path) -> Path:
@@ -76,7 +161,7 @@ def save(model, path) -> Path:
     Parameters
     ----------
     model : DeepMatrixCompletion or RatingsModel
-        A fitted model.
+        A fitted model of a registered class (see :func:`storable`).
     path : str or os.PathLike
         The file to write (any name; ``.dmc`` is the convention). An existing
         file is replaced only once the new one is complete.
@@ -102,38 +187,44 @@ def save(model, path) -> Path:
     >>> X = np.where(np.random.default_rng(0).random(M.shape) < 0.7, M, np.nan)
     >>> imputer = dmc.DeepMatrixCompletion(rank=2, random_state=0).fit(X)
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = dmc.io.persistence.save(imputer, os.path.join(folder, "imputer.dmc"))
+    ...     path = dmc.io.save(imputer, os.path.join(folder, "imputer.dmc"))
     ...     restored = dmc.load(path)
     >>> bool(np.array_equal(restored.transform(X), imputer.transform(X)))
     True
     """
     cls = type(model)
-    if _CLASSES.get(cls.__name__) is not cls:
+    kind = _NAMES.get(cls)
+    if kind not in _models():
         raise TypeError(
-            "The 'model' parameter must be a DeepMatrixCompletion or a RatingsModel. "
+            f"The 'model' parameter must be a {' or a '.join(_models())}. "
             f"Got {cls.__name__} instead."
         )
     if not _is_fitted(model):
         raise NotFittedError(f"This {cls.__name__} is not fitted yet: call 'fit' before saving it.")
     arrays = {}
     params = {}
-    for name in _param_names(cls):
-        value = _storable_param(name, getattr(model, name))
+    for name, value in model.get_params(deep=False).items():
+        value = _storable_param(name, value)
         params[name] = _encode_named(value, arrays, name, f"parameter {name!r}", cls)
-    attributes = {
+    state = model._get_state()
+    if not isinstance(state, dict) or not all(
+        isinstance(name, str) and _ATTRIBUTE.fullmatch(name) for name in state
+    ):
+        raise TypeError(
+            f"{cls.__name__}._get_state must return a dict keyed by attribute names. "
+            f"Got {type(state).__name__} {state!r:.80} instead."
+        )
+    encoded = {
         name: _encode_named(value, arrays, name, f"attribute {name!r}", cls)
-        for name, value in vars(model).items()
-        if name not in params
+        for name, value in state.items()
     }
-    import dmc  # the package, for its version (it imports this module)
-
     meta = {
-        "dmc_version": dmc.__version__,
+        "dmc_version": _version(),
         "trained_on": _trained_on(model),
         "params": params,
-        "attributes": attributes,
+        "state": encoded,
     }
-    return archive.write_archive(path, cls.__name__, meta, arrays)
+    return archive.write_archive(path, kind, meta, arrays)
 
 
 def load(path, cls=None):
@@ -154,16 +245,16 @@ def load(path, cls=None):
     Returns
     -------
     model : DeepMatrixCompletion or RatingsModel
-        Fitted, on the CPU, with the stored parameters (see :mod:`dmc.persistence`
-        for the two that are not kept).
+        Fitted, on the CPU, with the stored parameters (see
+        :mod:`dmc.io.persistence` for the two that are not kept).
 
     Raises
     ------
     FileNotFoundError
         If there is no file at ``path``.
     dmc.FileFormatError
-        If the file is not a dmc model file, is truncated or damaged, or holds
-        another kind of model than ``cls``.
+        If the file is not a dmc model file, is truncated or damaged, holds a
+        kind of model that is not registered, or another kind than ``cls``.
 
     Examples
     --------
@@ -183,9 +274,9 @@ def load(path, cls=None):
     >>> bool(np.array_equal(restored.predict(users, items), model.predict(users, items)))
     True
     """
-    meta, arrays, kind = archive.read_archive(path, tuple(_CLASSES))
+    meta, arrays, kind = archive.read_archive(path, tuple(_models()))
     shown = repr(os.fspath(path))
-    if cls is not None and kind != cls.__name__:
+    if cls is not None and kind != _NAMES.get(cls, cls.__name__):
         raise FileFormatError(
             f"{shown} holds a {kind}, not a {cls.__name__}: load it with {kind}.load(path) "
             "or dmc.load(path)."
@@ -197,12 +288,7 @@ def load(path, cls=None):
         raise FileFormatError(f"{shown} holds a malformed {kind}: {exc}") from exc
 
 
-# -- parameters and attributes ---------------------------------------------------------
-
-
-def _param_names(cls) -> list[str]:
-    """The constructor's parameters (as scikit-learn's ``get_params`` finds them)."""
-    return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+# -- parameters and state --------------------------------------------------------------
 
 
 def _storable_param(name, value):
@@ -224,20 +310,57 @@ def _storable_param(name, value):
     return value
 
 
+@functools.cache
+def _version() -> str | None:
+    try:
+        return importlib.metadata.version("dmc")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - not installed
+        return None
+
+
 def _trained_on(model) -> str:
-    result = getattr(model, "completion_", None)
-    if isinstance(result, CompletionResult):
-        return str(next(result.model.parameters()).device)
-    return str(getattr(model, "device", "cpu"))
+    """The device of the first tensor among the model's attributes, else its ``device``."""
+    device = _first_device(vars(model), set())
+    return str(device) if device is not None else str(getattr(model, "device", "cpu"))
+
+
+def _first_device(value, seen):
+    """The device of the first tensor in ``value``: in containers, torch modules and
+    registered objects, looked through (once each); None if there is none."""
+    if isinstance(value, torch.Tensor):
+        return value.device
+    if isinstance(value, torch.nn.Module):
+        return next((t.device for t in (*value.parameters(), *value.buffers())), None)
+    if isinstance(value, dict):
+        children = value.values()
+    elif isinstance(value, (list, tuple)):
+        children = value
+    elif type(value) in _NAMES and hasattr(value, "__dict__"):
+        children = vars(value).values()
+    else:
+        return None
+    if id(value) in seen:
+        return None
+    seen.add(id(value))
+    for child in children:
+        if (device := _first_device(child, seen)) is not None:
+            return device
+    return None
 
 
 def _build(cls, meta, arrays):
-    params = {name: _decode(node, arrays) for name, node in meta["params"].items()}
-    model = cls(**params)
-    for name, node in meta["attributes"].items():
+    params_node, state_node = meta["params"], meta["state"]
+    if not isinstance(params_node, dict) or not isinstance(state_node, dict):
+        raise FileFormatError("the parameters and the state must be JSON objects")
+    params = {name: _decode(node, arrays) for name, node in params_node.items()}
+    for name in state_node:
         if not _ATTRIBUTE.fullmatch(name) or name in params:
             raise FileFormatError(f"the file names an invalid attribute {name!r}")
-        setattr(model, name, _decode(node, arrays))
+    if not state_node:
+        raise FileFormatError("the file holds no fitted attributes")
+    state = {name: _decode(node, arrays) for name, node in state_node.items()}
+    model = cls(**params)
+    model._set_state(state)
     if not _is_fitted(model):
         raise FileFormatError("the file holds no fitted attributes")
     return model
@@ -271,6 +394,8 @@ def _encode(value, arrays, hint):
         if value.dtype.kind in "biu" or (value.dtype.kind == "f" and value.dtype.itemsize <= 8):
             return {"$": "scalar", "dtype": value.dtype.str, "value": value.item()}
         return {"$": "scalar", "array": _add(arrays, hint, _plain(np.asarray(value), hint))}
+    if isinstance(value, torch.Tensor):
+        return _encode_tensor(value, arrays, hint)
     if type(value) is list:
         return _encode_list(value, arrays, hint)
     if type(value) is tuple:
@@ -283,15 +408,10 @@ def _encode(value, arrays, hint):
         return {"$": "dict", "items": pairs}
     if type(value) is bytes:
         return {"$": "bytes", "hex": value.hex()}
-    if type(value) is _IdIndex:
-        return {"$": "id_index", "ids": _encode(value.ids, arrays, hint), "sorted": value._sorted}
-    if type(value) is _Seen:
-        return _encode_seen(value, arrays, hint)
-    if type(value) is _Prior:
-        fields = {f: _encode(getattr(value, f), arrays, f"{hint}.{f}") for f in _Prior._fields}
-        return {"$": "prior", **fields}
-    if type(value) is CompletionResult:
-        return _encode_completion(value, arrays, hint)
+    name = _NAMES.get(type(value))
+    if name is not None and hasattr(type(value), "_from_state"):
+        state = _encode(value._get_state(), arrays, hint)
+        return {"$": "object", "class": name, "state": state}
     raise TypeError(
         f"a value of type {type(value).__name__} ({value!r:.80}) cannot be stored without pickle."
     )
@@ -318,24 +438,20 @@ def _decode(node, arrays):
         if dtype.kind not in "biuf":
             raise FileFormatError(f"unexpected scalar dtype {node['dtype']!r}")
         return dtype.type(node["value"])
+    if tag == "tensor":
+        return _decode_tensor(node, arrays)
     if tag == "tuple":
         return tuple(_decode(v, arrays) for v in node["items"])
     if tag == "dict":
         return {_decode(k, arrays): _decode(v, arrays) for k, v in node["items"]}
     if tag == "bytes":
         return bytes.fromhex(node["hex"])
-    if tag == "id_index":
-        ids = _decode(node["ids"], arrays)
-        if not isinstance(ids, np.ndarray) or ids.ndim != 1:
-            raise FileFormatError("the ids of an index must be a 1-D array")
-        return _IdIndex(ids, bool(node["sorted"]))
-    if tag == "seen":
-        return _decode_seen(node, arrays)
-    if tag == "prior":
-        return _Prior(*(_decode(node[f], arrays) for f in _Prior._fields))
-    if tag == "completion":
-        return _decode_completion(node, arrays)
-    raise FileFormatError(f"unknown value tag {tag!r}")
+    if tag == "object":
+        cls = _CLASSES.get(node["class"])
+        if cls is None or not hasattr(cls, "_from_state"):
+            raise FileFormatError(f"unknown storable class {node['class']!r:.80}")
+        return cls._from_state(_decode(node["state"], arrays))
+    raise FileFormatError(f"unknown value tag {tag!r:.80}")
 
 
 def _add(arrays, hint, array) -> str:
@@ -383,106 +499,41 @@ def _decode_object_array(node, arrays):
     return out.reshape(tuple(node["shape"]))
 
 
+def _encode_tensor(tensor, arrays, hint):
+    """A tensor as a CPU numpy array, with its requires-grad flag."""
+    if tensor.layout != torch.strided:
+        raise TypeError(
+            f"a {tensor.layout} tensor ({hint}) cannot be stored without pickle; "
+            "only dense tensors are."
+        )
+    try:
+        array = tensor.detach().cpu().resolve_conj().resolve_neg().numpy()
+    except (TypeError, RuntimeError) as exc:  # bfloat16 and the like have no numpy dtype
+        raise TypeError(
+            f"a tensor of dtype {tensor.dtype} ({hint}) cannot be stored without pickle ({exc})."
+        ) from None
+    return {
+        "$": "tensor",
+        "array": _add(arrays, hint, _plain(array, hint)),
+        "requires_grad": bool(tensor.requires_grad),
+    }
+
+
+def _decode_tensor(node, arrays):
+    array = arrays[node["array"]]
+    if array.dtype.kind not in "biuf":
+        raise FileFormatError(f"a tensor must be a numeric array. Got dtype {array.dtype}")
+    tensor = torch.from_numpy(array)
+    if node["requires_grad"] is True:
+        if array.dtype.kind != "f":
+            raise FileFormatError(f"a tensor of dtype {array.dtype} cannot require gradients")
+        tensor.requires_grad_(True)
+    return tensor
+
+
 def _encode_list(values, arrays, hint):
     if len(values) > 1 and all(type(v) is float for v in values):
         return {"$": "list", "array": _add(arrays, hint, np.array(values, dtype=np.float64))}
     if len(values) > 1 and all(type(v) is int and _INT64.min <= v <= _INT64.max for v in values):
         return {"$": "list", "array": _add(arrays, hint, np.array(values, dtype=np.int64))}
     return [_encode(v, arrays, f"{hint}.{t}") for t, v in enumerate(values)]
-
-
-def _encode_seen(seen, arrays, hint):
-    users = np.array([int(u) for u in seen.overrides], dtype=np.int64)
-    lists = [np.asarray(v, dtype=np.int64) for v in seen.overrides.values()]
-    ptr = np.concatenate([[0], np.cumsum([v.size for v in lists], dtype=np.int64)])
-    items = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64)
-    return {
-        "$": "seen",
-        "ptr": _encode(seen.ptr, arrays, f"{hint}.ptr"),
-        "items": _encode(seen.items, arrays, f"{hint}.items"),
-        "override_users": _encode(users, arrays, f"{hint}.override_users"),
-        "override_ptr": _encode(ptr.astype(np.int64), arrays, f"{hint}.override_ptr"),
-        "override_items": _encode(items, arrays, f"{hint}.override_items"),
-    }
-
-
-def _decode_seen(node, arrays):
-    users = _decode(node["override_users"], arrays)
-    ptr = _decode(node["override_ptr"], arrays)
-    items = _decode(node["override_items"], arrays)
-    overrides = {int(u): items[ptr[t] : ptr[t + 1]].copy() for t, u in enumerate(users.tolist())}
-    return _Seen(_decode(node["ptr"], arrays), _decode(node["items"], arrays), overrides)
-
-
-# -- the deep fit of a ratings model -------------------------------------------------------
-
-#: attributes of a CompletionResult that its constructor derives from the model
-_DERIVED = ("model", "shape", "n_parameters")
-
-
-def _encode_completion(result, arrays, hint):
-    model = result.model
-
-    def tensor(t, name):
-        return _encode(t.detach().cpu().numpy(), arrays, f"{hint}.{name}")
-
-    if type(model) is CompressedNetwork:
-        factors = {
-            "class": "CompressedNetwork",
-            "U": tensor(model.U, "U"),
-            "cores": [tensor(c, f"core{t}") for t, c in enumerate(model.cores)],
-            "V": tensor(model.V, "V"),
-            "gamma": model.gamma,
-        }
-    elif type(model) is DeepNetwork:
-        factors = {
-            "class": "DeepNetwork",
-            "weights": [tensor(w, f"weight{t}") for t, w in enumerate(model.weights)],
-            "dense_predict": bool(model.dense_predict),
-        }
-    else:
-        raise TypeError(f"a deep fit of type {type(model).__name__} cannot be saved.")
-    state = {
-        name: _encode(value, arrays, f"{hint}.{name}")
-        for name, value in vars(result).items()
-        if name not in _DERIVED
-    }
-    return {
-        "$": "completion",
-        "model": factors,
-        "requires_grad": [p.requires_grad for p in model.parameters()],
-        "state": state,
-    }
-
-
-def _decode_completion(node, arrays):
-    factors = node["model"]
-
-    def tensor(sub):
-        array = _decode(sub, arrays)
-        if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
-            raise FileFormatError("the factors of a deep fit must be float arrays")
-        return torch.from_numpy(array)
-
-    if factors["class"] == "CompressedNetwork":
-        cores = [tensor(c) for c in factors["cores"]]
-        gamma = float(factors["gamma"])
-        model = CompressedNetwork(tensor(factors["U"]), cores, tensor(factors["V"]), gamma)
-    elif factors["class"] == "DeepNetwork":
-        weights = [tensor(w) for w in factors["weights"]]
-        model = DeepNetwork(weights, dense_predict=bool(factors["dense_predict"]))
-    else:
-        raise FileFormatError(f"unknown deep fit {factors['class']!r}")
-    flags = node["requires_grad"]
-    parameters = list(model.parameters())
-    if len(flags) != len(parameters):
-        raise FileFormatError("the deep fit's requires-grad flags do not match its factors")
-    for parameter, flag in zip(parameters, flags):
-        parameter.requires_grad_(bool(flag))
-    state = {name: _decode(value, arrays) for name, value in node["state"].items()}
-    result = CompletionResult(model, state["method"], SimpleNamespace(**state))
-    for name, value in state.items():
-        if not _ATTRIBUTE.fullmatch(name):
-            raise FileFormatError(f"the file names an invalid attribute {name!r}")
-        setattr(result, name, value)
-    return result

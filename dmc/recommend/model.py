@@ -8,69 +8,72 @@ with μ the global mean, ``b_u``, ``b_i`` regularised user and item biases, and
 ``a_u · b̃_i`` an entry of ``W = A B̃ᵀ`` fitted by :func:`dmc.complete` to what
 the biases leave over. The ids of users and items can be any hashable values;
 they are mapped to contiguous indices here and never reach the solver.
+
+The steps live in their own modules: :mod:`.inputs` (what ``fit`` accepts),
+:mod:`.ids` (ids ↔ indices), :mod:`.duplicates`, :mod:`.biases` (step 1),
+:mod:`.deepfit` (step 2), :mod:`.shrinkage` (step 3 and fold-in),
+:mod:`.ranking` (top-k lists), :mod:`.seen` (items left out of them) and
+:mod:`.config` (defaults and parameter checks).
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import numbers
 import time
 import warnings
-from collections.abc import Mapping
-from typing import NamedTuple
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from .._validation import (
-    all_or_nothing,
-    as_real_array,
-    check_choice,
-    check_float,
-    check_int,
-    check_random_state,
-)
-from ..core.complete import DEGENERATE_WARNING, METHODS, complete
-from ..exceptions import ConvergenceWarning
+from .._validation import all_or_nothing, check_int, check_random_state
+from ..io import persistence, storable
+from .biases import fit_biases
+from .config import resolve_options, resolve_rating_range
+from .deepfit import deep_fit, prior_from_deep_fit
+from .duplicates import dedupe, merge_duplicate_ratings
+from .ids import IdIndex
+from .inputs import as_id_vector, as_ratings, check_hashable_id, object_array, py_value, triplets
+from .ranking import Recommendations, top_k_lists
+from .seen import SeenItems
+from .shrinkage import ShrinkagePrior, choose_shrinkage, shrink, solve_user
 
 logger = logging.getLogger("dmc")
 
-__all__ = ["RATINGS_DEFAULTS", "RatingsModel", "Recommendations"]
+__all__ = ["RatingsModel"]
 
-#: settings of the deep fit that ``None`` selects, per method, chosen on an internal
-#: validation split of the MovieLens-100k training folds (docs/ratings.md)
-RATINGS_DEFAULTS = {
-    "compressed": dict(rank=5, init_scale=1.0, gamma=0.0, weight_decay=0.0, max_iter=100),
-    "original": dict(rank=5, init_scale=0.1, gamma=None, weight_decay=1.0, max_iter=40),
-    "narrow": dict(rank=5, init_scale=0.3, gamma=None, weight_decay=1.0, max_iter=100),
-    "burer-monteiro": dict(rank=10, init_scale=0.1, gamma=None, weight_decay=10.0, max_iter=100),
+#: what ``fit`` sets (``fold_in`` updates some of them): the state a file keeps
+_FITTED = (
+    "_user_index",
+    "_item_index",
+    "n_duplicates_",
+    "rating_range_",
+    "validation_rmse_",
+    "global_mean_",
+    "user_bias_",
+    "item_bias_",
+    "user_factors_",
+    "item_factors_",
+    "shrinkage_",
+    "rank_",
+    "completion_",
+    "_prior",
+    "_opts",
+    "_seen",
+    "fit_seconds_",
+)
+
+#: the fitted attributes that must hold an object of the ratings code's own classes
+_FITTED_TYPES = {
+    "_user_index": IdIndex,
+    "_item_index": IdIndex,
+    "_prior": ShrinkagePrior,
+    "_seen": SeenItems,
 }
 
-#: multipliers α of the empirical-Bayes ridge tried when ``shrinkage="auto"``
-SHRINKAGE_GRID = (0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
-_DUPLICATES = ("raise", "mean", "first", "last")
-_COLD_START = ("bias", "mean", "raise")
-_MAX_BLOCK = 1 << 16  # ratings per block of the batched ridge solves
-
-
-class Recommendations(NamedTuple):
-    """Top-k lists of many users in long form: one row per (user, recommended item).
-
-    All fields are 1-D arrays of equal length, ordered by the input users and,
-    within a user, by ``rank`` (1 = best). ``pandas.DataFrame(rec._asdict())``
-    gives a table.
-    """
-
-    user: np.ndarray
-    item: np.ndarray
-    score: np.ndarray
-    rank: np.ndarray
-    cold: np.ndarray
-
-
-class RatingsModel:
+@storable("RatingsModel")
+class RatingsModel(BaseEstimator):
     """Rating prediction and top-k recommendation with a deep factorization.
 
     A rating is predicted as ``μ + b_u + b_i + a_u · b̃_i``. ``fit`` proceeds in
@@ -91,9 +94,9 @@ class RatingsModel:
        fewer ratings a user or item has, the more the prior pulls its bias and
        vector towards 0, i.e. its predictions towards the biases: 3 ratings of
        5 stars do not make a user predicted at 5. With ``shrinkage="auto"`` the
-       scale is the one of :data:`SHRINKAGE_GRID` that predicts the internal
-       validation ratings best; the validation ratings are then put back and
-       the final solves use all ratings. The same solve folds in new users
+       scale is the one of :data:`~dmc.recommend.config.SHRINKAGE_GRID` that
+       predicts the internal validation ratings best; the validation ratings
+       are then put back and the final solves use all ratings. The same solve folds in new users
        (:meth:`fold_in`), so a folded-in user is treated exactly as a fitted one.
 
     The defaults (compressed network, rank 5, outer factors frozen at their
@@ -109,9 +112,9 @@ class RatingsModel:
         Deep factorization of :func:`dmc.complete`.
     rank, init_scale, gamma, weight_decay, max_iter : optional
         Passed to :func:`dmc.complete`; ``None`` takes the method's entry of
-        :data:`RATINGS_DEFAULTS` (for "compressed": rank 5, init_scale 1,
-        gamma 0 i.e. outer factors frozen at the spectral initialisation,
-        weight_decay 0, max_iter 100).
+        :data:`~dmc.recommend.config.RATINGS_DEFAULTS` (for "compressed": rank
+        5, init_scale 1, gamma 0 i.e. outer factors frozen at the spectral
+        initialisation, weight_decay 0, max_iter 100).
     depth : int, default 3
     tol : float, default 1e-4
         Relative training residual at which the deep fit stops.
@@ -261,13 +264,13 @@ class RatingsModel:
 
     def _fit(self, users, items, ratings):
         start = time.perf_counter()
-        users, items, ratings = _triplets(users, items, ratings)
-        opts = self._resolved_options()
+        users, items, ratings = triplets(users, items, ratings)
+        opts = resolve_options(self)
         rng = check_random_state(self.random_state)
 
-        user_index, u = _IdIndex.build(users, "users")
-        item_index, i = _IdIndex.build(items, "items")
-        u, i, r, n_dup = _merge_duplicates(
+        user_index, u = IdIndex.build(users, "users")
+        item_index, i = IdIndex.build(items, "items")
+        u, i, r, n_dup = merge_duplicate_ratings(
             u, i, ratings, user_index, item_index, opts["duplicates"]
         )
         m, n = len(user_index), len(item_index)
@@ -278,7 +281,7 @@ class RatingsModel:
             )
         self._user_index, self._item_index = user_index, item_index
         self.n_duplicates_ = n_dup
-        self.rating_range_ = _rating_range(self.rating_range, r)
+        self.rating_range_ = resolve_rating_range(self.rating_range, r)
 
         # internal validation part, for choosing the shrinkage
         auto = opts["shrinkage"] == "auto"
@@ -289,51 +292,30 @@ class RatingsModel:
         perm = rng.permutation(r.size)
         fit_part, val_part = np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
-        mu = float(r[fit_part].mean())
-        bu, bi = _fit_biases(
-            u[fit_part],
-            i[fit_part],
-            r[fit_part] - mu,
-            m,
-            n,
-            opts["user_bias_reg"],
-            opts["item_bias_reg"],
+        # step 1: biases
+        u_fit, i_fit, r_fit = u[fit_part], i[fit_part], r[fit_part]
+        mu = float(r_fit.mean())
+        bu, bi = fit_biases(
+            u_fit, i_fit, r_fit - mu, m, n, opts["user_bias_reg"], opts["item_bias_reg"]
         )
-        residual = r[fit_part] - mu - bu[u[fit_part]] - bi[i[fit_part]]
-        result = self._deep_fit(u[fit_part], i[fit_part], residual, (m, n), opts, rng)
-        A, B = _at_most(result.factors(), 2 * opts["rank"])
-        # rows without a rating in the fitted part hold only their initial values
-        A[np.bincount(u[fit_part], minlength=m) == 0] = 0.0
-        B[np.bincount(i[fit_part], minlength=n) == 0] = 0.0
-        fitted = result.predict(u[fit_part], i[fit_part])
-        noise = float(np.mean((residual - fitted) ** 2))
-        prior = _Prior(
-            user_cov=_active_cov(A, u[fit_part], m),
-            item_cov=_active_cov(B, i[fit_part], n),
-            noise=max(noise, 1e-12),
-        )
+        # step 2: the deep fit of what the biases leave over, and the prior it implies
+        residual = r_fit - mu - bu[u_fit] - bi[i_fit]
+        obs = (u_fit, i_fit, residual, (m, n))
+        result = deep_fit(obs, opts, rng, self.dtype, self.device, self.verbose)
+        A, B, prior = prior_from_deep_fit(result, u_fit, i_fit, residual, m, n, 2 * opts["rank"])
 
+        # step 3: shrinkage, its scale chosen on the validation part
         self.validation_rmse_ = {}
         if auto:
-            y_val = r[val_part]
-            for alpha in SHRINKAGE_GRID:
-                state = _shrink(
-                    u[fit_part], i[fit_part], r[fit_part], mu, bi, A, B, prior, alpha, opts
-                )
-                pred = state.predict(u[val_part], i[val_part], mu)
-                pred = np.clip(pred, *self.rating_range_)
-                self.validation_rmse_[alpha] = float(np.sqrt(np.mean((pred - y_val) ** 2)))
-            alpha = min(self.validation_rmse_, key=self.validation_rmse_.get)
-            logger.info(
-                "shrinkage: validation RMSE %s, chose %g",
-                {a: round(v, 4) for a, v in self.validation_rmse_.items()},
-                alpha,
+            val = (u[val_part], i[val_part], r[val_part])
+            alpha, self.validation_rmse_ = choose_shrinkage(
+                (u_fit, i_fit, r_fit), val, mu, bi, A, B, prior, opts, self.rating_range_
             )
         else:
             alpha = 1.0 if opts["shrinkage"] == "auto" else opts["shrinkage"]
 
         mu = float(r.mean())
-        state = _shrink(u, i, r, mu, bi, A, B, prior, alpha, opts)
+        state = shrink(u, i, r, mu, bi, A, B, prior, alpha, opts)
         self.global_mean_ = mu
         self.user_bias_, self.item_bias_ = state.user_bias, state.item_bias
         self.user_factors_, self.item_factors_ = state.A, state.B
@@ -342,73 +324,12 @@ class RatingsModel:
         self.completion_ = result
         self._prior = prior
         self._opts = opts
-        self._seen = _Seen.build(u, i, m)
+        self._seen = SeenItems.build(u, i, m)
         self.fit_seconds_ = time.perf_counter() - start
         logger.info(
             "fitted %d ratings of %d users and %d items in %.2f s", r.size, m, n, self.fit_seconds_
         )
         return self
-
-    def _resolved_options(self) -> dict:
-        method = check_choice(self.method, "method", METHODS)
-        defaults = RATINGS_DEFAULTS[method]
-        pick = lambda name: defaults[name] if getattr(self, name) is None else getattr(self, name)  # noqa: E731
-        opts = dict(method=method)
-        opts["rank"] = check_int(pick("rank"), "rank", low=1)
-        opts["depth"] = check_int(self.depth, "depth", low=2)
-        opts["init_scale"] = check_float(pick("init_scale"), "init_scale", low=0.0, low_open=True)
-        gamma = pick("gamma")
-        opts["gamma"] = None if gamma is None else check_float(gamma, "gamma", low=0.0)
-        opts["weight_decay"] = check_float(pick("weight_decay"), "weight_decay", low=0.0)
-        opts["max_iter"] = check_int(pick("max_iter"), "max_iter", low=1)
-        opts["tol"] = check_float(self.tol, "tol", low=0.0)
-        opts["n_iter_no_change"] = (
-            None
-            if self.n_iter_no_change is None
-            else check_int(self.n_iter_no_change, "n_iter_no_change", low=1)
-        )
-        if isinstance(self.shrinkage, str):
-            if self.shrinkage != "auto":
-                raise ValueError(
-                    "The 'shrinkage' parameter must be 'auto' or a finite real number in "
-                    f"[0, inf]. Got {self.shrinkage!r} instead."
-                )
-            opts["shrinkage"] = "auto"
-        else:
-            opts["shrinkage"] = check_float(self.shrinkage, "shrinkage", low=0.0)
-        opts["validation_fraction"] = check_float(
-            self.validation_fraction, "validation_fraction", low=0.0, high=0.5, low_open=True
-        )
-        opts["user_bias_reg"] = check_float(self.user_bias_reg, "user_bias_reg", low=0.0)
-        opts["item_bias_reg"] = check_float(self.item_bias_reg, "item_bias_reg", low=0.0)
-        opts["duplicates"] = check_choice(self.duplicates, "duplicates", _DUPLICATES)
-        opts["cold_start"] = check_choice(self.cold_start, "cold_start", _COLD_START)
-        return opts
-
-    def _deep_fit(self, u, i, residual, shape, opts, rng):
-        seed = int(rng.integers(2**31 - 1))
-        with warnings.catch_warnings():
-            # a budget of iterations is the point here, not a failure to converge
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            # users or items whose ratings all went to the validation part are handled
-            # in fit (their factors are zeroed)
-            warnings.filterwarnings("ignore", DEGENERATE_WARNING, UserWarning)
-            return complete(
-                (u, i, residual, shape),
-                rank=opts["rank"],
-                depth=opts["depth"],
-                method=opts["method"],
-                init_scale=opts["init_scale"],
-                gamma=opts["gamma"],
-                weight_decay=opts["weight_decay"],
-                max_iter=opts["max_iter"],
-                tol=opts["tol"],
-                n_iter_no_change=opts["n_iter_no_change"],
-                dtype=self.dtype,
-                device=self.device,
-                random_state=seed,
-                verbose=self.verbose,
-            )
 
     # -- prediction ----------------------------------------------------------------
 
@@ -430,8 +351,8 @@ class RatingsModel:
             both were not seen in ``fit`` (nor folded in).
         """
         self._check_fitted()
-        users = _as_id_vector(users, "users")
-        items = _as_id_vector(items, "items")
+        users = as_id_vector(users, "users")
+        items = as_id_vector(items, "items")
         if users.size != items.size:
             raise ValueError(
                 "The 'users' and 'items' parameters must have the same length. "
@@ -447,7 +368,7 @@ class RatingsModel:
             name, value = ("users", users[t]) if not ku[t] else ("items", items[t])
             raise ValueError(
                 f"The {name!r} parameter must hold ids seen in fit (cold_start='raise'). "
-                f"Got unknown id {_py(value)!r} at position {t} instead."
+                f"Got unknown id {py_value(value)!r} at position {t} instead."
             )
         pred = np.full(users.size, self.global_mean_)
         if policy == "bias":
@@ -485,8 +406,8 @@ class RatingsModel:
             Their predicted ratings *before* clipping to the rating range (so
             that ranks stay distinct above the top of the scale).
         """
-        _check_hashable_id(user, "user")
-        rec = self.recommend_many(_object_array([user]), k, exclude_seen=exclude_seen)
+        check_hashable_id(user, "user")
+        rec = self.recommend_many(object_array([user]), k, exclude_seen=exclude_seen)
         return rec.item, rec.score
 
     def recommend_many(self, users, k=10, *, exclude_seen=True) -> Recommendations:
@@ -511,7 +432,7 @@ class RatingsModel:
         block below about 4 million entries.
         """
         self._check_fitted()
-        users = _as_id_vector(users, "users")
+        users = as_id_vector(users, "users")
         n_items = len(self._item_index)
         k = check_int(k, "k", low=1, high=n_items)
         if not isinstance(exclude_seen, (bool, np.bool_)):
@@ -532,47 +453,33 @@ class RatingsModel:
             t = int(np.flatnonzero(u < 0)[0])
             raise ValueError(
                 "The 'users' parameter must hold ids seen in fit (cold_start='raise'). "
-                f"Got unknown id {_py(users[t])!r} at position {t} instead."
+                f"Got unknown id {py_value(users[t])!r} at position {t} instead."
             )
+        seen = self._seen if exclude_seen else None
+        rows, items, scores, ranks = top_k_lists(u, k, n_items, self._scores, seen)
+        return Recommendations(
+            user=users[rows],
+            item=self._item_index.ids[items],
+            score=scores,
+            rank=ranks,
+            cold=u[rows] < 0,
+        )
+
+    def _scores(self, idx):
+        """Unclipped predicted ratings of every item for user indices ``idx`` (-1: unknown)."""
         item_base = self.global_mean_ + (
             self.item_bias_ if self._opts["cold_start"] == "bias" else 0.0
         )
-        out_u, out_i, out_s, out_r = [], [], [], []
-        block = max(1, (1 << 22) // n_items)
-        for s in range(0, users.size, block):
-            idx = u[s : s + block]
-            known = idx >= 0
-            scores = np.tile(item_base, (idx.size, 1))
-            if known.any():
-                scores[known] = (
-                    self.global_mean_
-                    + self.item_bias_
-                    + self.user_bias_[idx[known], None]
-                    + self.user_factors_[idx[known]] @ self.item_factors_.T
-                )
-            if exclude_seen:
-                for row in np.flatnonzero(known):
-                    scores[row, self._seen.items_of(idx[row])] = -np.inf
-            kk = min(k, n_items)
-            top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
-            top_scores = np.take_along_axis(scores, top, axis=1)
-            order = np.lexsort((top, -top_scores), axis=1)
-            top = np.take_along_axis(top, order, axis=1)
-            top_scores = np.take_along_axis(top_scores, order, axis=1)
-            valid = np.isfinite(top_scores)
-            rows = np.repeat(np.arange(s, s + idx.size), valid.sum(axis=1))
-            out_u.append(rows)
-            out_i.append(top[valid])
-            out_s.append(top_scores[valid])
-            out_r.append(np.broadcast_to(np.arange(1, kk + 1), top.shape)[valid])
-        rows = np.concatenate(out_u)
-        return Recommendations(
-            user=users[rows],
-            item=self._item_index.ids[np.concatenate(out_i)],
-            score=np.concatenate(out_s),
-            rank=np.concatenate(out_r).astype(np.int64),
-            cold=u[rows] < 0,
-        )
+        known = idx >= 0
+        scores = np.tile(item_base, (idx.size, 1))
+        if known.any():
+            scores[known] = (
+                self.global_mean_
+                + self.item_bias_
+                + self.user_bias_[idx[known], None]
+                + self.user_factors_[idx[known]] @ self.item_factors_.T
+            )
+        return scores
 
     # -- fold-in -------------------------------------------------------------------
 
@@ -600,14 +507,14 @@ class RatingsModel:
         ``O(n k² + k³)``.
         """
         self._check_fitted()
-        items = _as_id_vector(items, "items")
-        ratings = _as_ratings(ratings)
+        items = as_id_vector(items, "items")
+        ratings = as_ratings(ratings)
         if items.size != ratings.size:
             raise ValueError(
                 "The 'items' and 'ratings' parameters must have the same length. "
                 f"Got {items.size} and {ratings.size} instead."
             )
-        _check_hashable_id(user, "user")
+        check_hashable_id(user, "user")
         if ratings.size == 0:
             raise ValueError(
                 "The 'ratings' parameter must hold at least one rating to fold in. Got none "
@@ -626,30 +533,23 @@ class RatingsModel:
         elif not known.all():
             logger.info("fold_in: %d ratings of unknown items ignored", int((~known).sum()))
         ids = self._item_index.ids
-        i, r, _ = _dedupe(
+        i, r, _ = dedupe(
             i[known],
             ratings[known],
             self._opts["duplicates"],
-            lambda key, count: f"item {_py(ids[key])!r} rated {count} times by user {user!r}",
+            lambda key, count: f"item {py_value(ids[key])!r} rated {count} times by user {user!r}",
         )
         target = r - self.global_mean_ - self.item_bias_[i]
-        b, a = _ridge_rows(
-            np.zeros(i.size, dtype=np.int64),
-            i,
-            target,
-            1,
-            self.item_factors_,
-            self._prior.user_cov,
-            self._prior.noise * self.shrinkage_,
-            self._opts["user_bias_reg"],
+        b, a = solve_user(
+            i, target, self.item_factors_, self._prior, self.shrinkage_, self._opts["user_bias_reg"]
         )
-        idx = self._user_index.lookup(_object_array([user]))[0]
+        idx = self._user_index.lookup(object_array([user]))[0]
         if idx < 0:
             idx = self._user_index.add(user)
             self.user_bias_ = np.append(self.user_bias_, 0.0)
-            self.user_factors_ = np.vstack([self.user_factors_, np.zeros((1, a.shape[1]))])
-        self.user_bias_[idx] = b[0]
-        self.user_factors_[idx] = a[0]
+            self.user_factors_ = np.vstack([self.user_factors_, np.zeros((1, a.size))])
+        self.user_bias_[idx] = b
+        self.user_factors_[idx] = a
         self._seen.set(idx, np.unique(i))
         return self
 
@@ -659,7 +559,7 @@ class RatingsModel:
         """Write the fitted model to ``path``, in a file that runs no code when loaded.
 
         A zip of ``.npy`` arrays and JSON, checksummed and written atomically
-        (see :mod:`dmc.persistence`). Users folded in so far are kept; the ids
+        (see :mod:`dmc.io.persistence`). Users folded in so far are kept; the ids
         come back equal and of the same type. A ``random_state`` that is a numpy
         Generator is stored as None.
 
@@ -687,9 +587,7 @@ class RatingsModel:
         >>> restored.recommend("u3", k=2)[0].tolist() == model.recommend("u3", k=2)[0].tolist()
         True
         """
-        from ..io.persistence import save
-
-        return save(self, path)
+        return persistence.save(self, path)
 
     @classmethod
     def load(cls, path):
@@ -711,9 +609,7 @@ class RatingsModel:
         RatingsModel
             See :meth:`save` for an example.
         """
-        from ..io.persistence import load
-
-        return load(path, cls)
+        return persistence.load(path, cls)
 
     # -- views ---------------------------------------------------------------------
 
@@ -734,398 +630,27 @@ class RatingsModel:
                 "This RatingsModel is not fitted yet. Call 'fit' with ratings first."
             )
 
-    def __repr__(self) -> str:
-        params = ", ".join(
-            f"{name}={getattr(self, name)!r}"
-            for name in ("method", "rank", "shrinkage", "duplicates", "cold_start")
-        )
-        return f"RatingsModel({params})"
+    # -- files (dmc.io) -------------------------------------------------------------
 
+    def _get_state(self) -> dict:
+        """The fitted attributes, for :func:`dmc.io.save` (the parameters are apart)."""
+        self._check_fitted()
+        return {name: getattr(self, name) for name in _FITTED}
 
-# -- input handling -------------------------------------------------------------------
-
-
-def _triplets(users, items, ratings):
-    if items is None and ratings is None:
-        table = users
-        columns = _columns_of(table)
-        if columns is None:
-            raise TypeError(
-                "The 'users' parameter must be a table (DataFrame or mapping) with columns "
-                "'user', 'item' and 'rating' when 'items' and 'ratings' are not given. "
-                f"Got {type(table).__name__} instead."
-            )
-        missing = [c for c in ("user", "item", "rating") if c not in columns]
-        if missing:
+    def _set_state(self, state: dict):
+        """Set the fitted attributes that :meth:`_get_state` gave (:func:`dmc.io.load`)."""
+        unknown = sorted(set(state) - set(_FITTED))
+        missing = [name for name in _FITTED if name not in state]
+        if unknown or missing:
             raise ValueError(
-                "The 'users' parameter, given as a table, must have columns 'user', 'item' "
-                f"and 'rating'. Got columns {list(columns)} instead (missing {missing}); "
-                "rename them or pass three arrays."
+                "The state of a RatingsModel must hold its fitted attributes. Got "
+                f"unknown {unknown} and missing {missing} instead."
             )
-        users, items, ratings = table["user"], table["item"], table["rating"]
-    elif items is None or ratings is None:
-        raise TypeError(
-            "The 'items' and 'ratings' parameters must be given together (or neither, with "
-            f"a table as 'users'). Got items={'None' if items is None else 'an array'} and "
-            f"ratings={'None' if ratings is None else 'an array'}."
-        )
-    users = _as_id_vector(users, "users")
-    items = _as_id_vector(items, "items")
-    ratings = _as_ratings(ratings)
-    if not (users.size == items.size == ratings.size):
-        raise ValueError(
-            "The 'users', 'items' and 'ratings' parameters must have the same length. "
-            f"Got {users.size}, {items.size} and {ratings.size} instead."
-        )
-    if ratings.size == 0:
-        raise ValueError("The 'ratings' parameter must hold at least one rating. Got none.")
-    return users, items, ratings
-
-
-def _columns_of(table):
-    if isinstance(table, Mapping):
-        return list(table.keys())
-    columns = getattr(table, "columns", None)
-    return None if columns is None else [str(c) for c in columns]
-
-
-def _as_id_vector(values, name) -> np.ndarray:
-    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):  # pandas
-        values = values.to_numpy()
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
-        raise TypeError(
-            f"The {name!r} parameter must be a 1-D array-like of ids. "
-            f"Got {type(values).__name__} instead."
-        )
-    arr = np.asarray(values) if isinstance(values, np.ndarray) else None
-    if arr is None:
-        try:
-            arr = np.asarray(values)
-        except ValueError:  # ragged
-            arr = None
-        if arr is None or arr.ndim != 1:  # e.g. tuples as ids: keep each element whole
-            arr = _object_array(list(values))
-        elif arr.dtype.kind in "US" and not all(isinstance(v, (str, bytes)) for v in values):
-            arr = _object_array(list(values))  # numpy would turn 1 into "1"
-    if arr.ndim != 1:
-        raise ValueError(f"The {name!r} parameter must be 1-D. Got shape {arr.shape} instead.")
-    if arr.dtype.kind == "f" and arr.size and not np.isfinite(arr).all():
-        raise ValueError(
-            f"The {name!r} parameter must not contain missing ids (NaN or inf). "
-            f"Got {arr[~np.isfinite(arr)][0]} instead."
-        )
-    if arr.dtype.kind == "c":
-        raise TypeError(f"The {name!r} parameter must hold ids, not complex numbers.")
-    if arr.dtype == object:
-        for value in arr:
-            _check_hashable_id(value, name)
-    return arr
-
-
-def _py(value):
-    """A numpy scalar as the Python value it holds (for messages)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _object_array(values) -> np.ndarray:
-    """A 1-D object array of ``values`` (tuples stay elements, not rows)."""
-    arr = np.empty(len(values), dtype=object)
-    arr[:] = values
-    return arr
-
-
-def _check_hashable_id(value, name):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        raise ValueError(
-            f"The {name!r} parameter must not contain missing ids (None or NaN). "
-            f"Got {value!r} instead."
-        )
-    try:
-        hash(value)
-    except TypeError:
-        raise TypeError(
-            f"The {name!r} parameter must hold hashable ids. Got {type(value).__name__} "
-            f"{value!r} instead."
-        ) from None
-
-
-def _as_ratings(values) -> np.ndarray:
-    arr = as_real_array(values, "ratings", expected="be a 1-D array of real numbers")
-    if arr.ndim != 1:
-        raise ValueError(f"The 'ratings' parameter must be 1-D. Got shape {arr.shape} instead.")
-    if not np.isfinite(arr).all():
-        t = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise ValueError(
-            "The 'ratings' parameter must hold finite numbers. "
-            f"Got {arr[t]} at position {t} instead."
-        )
-    return arr
-
-
-def _rating_range(rating_range, r):
-    if rating_range is None:
-        return float(r.min()), float(r.max())
-    ok = (
-        isinstance(rating_range, (tuple, list))
-        and len(rating_range) == 2
-        and all(isinstance(x, numbers.Real) and not isinstance(x, bool) for x in rating_range)
-    )
-    if not ok or not (np.isfinite(rating_range).all() and rating_range[0] < rating_range[1]):
-        raise ValueError(
-            "The 'rating_range' parameter must be None or a pair (low, high) of finite "
-            f"numbers with low < high. Got {rating_range!r} instead."
-        )
-    return float(rating_range[0]), float(rating_range[1])
-
-
-class _IdIndex:
-    """Ids of any hashable type ↔ contiguous indices 0..n-1.
-
-    Ids that numpy can sort (ints, strings, ...) are kept sorted and looked up by
-    binary search when the query has a compatible dtype; other ids (mixed types,
-    tuples) in order of first appearance, looked up through a dict. Ids match
-    by equality: 5 and "5" are different ids.
-    """
-
-    def __init__(self, ids: np.ndarray, sorted_: bool):
-        self.ids = ids
-        self._sorted = sorted_
-        self._dict = None
-
-    @classmethod
-    def build(cls, values: np.ndarray, name: str):
-        if values.dtype != object:
-            ids, codes = np.unique(values, return_inverse=True)
-            return cls(ids, True), codes.ravel().astype(np.int64)
-        try:
-            ids, codes = np.unique(values, return_inverse=True)
-            return cls(ids, True), codes.ravel().astype(np.int64)
-        except TypeError:  # not mutually comparable: first appearance order
-            mapping = {}
-            codes = np.fromiter(
-                (mapping.setdefault(v, len(mapping)) for v in values.tolist()),
-                dtype=np.int64,
-                count=values.size,
-            )
-            ids = np.empty(len(mapping), dtype=object)
-            ids[:] = list(mapping)
-            index = cls(ids, False)
-            index._dict = mapping
-            return index, codes
-
-    def __len__(self) -> int:
-        return self.ids.size
-
-    def lookup(self, values: np.ndarray) -> np.ndarray:
-        """Index of each value, -1 where unknown."""
-        if (
-            self._sorted
-            and values.dtype != object
-            and self.ids.dtype != object
-            and np.can_cast(values.dtype, self.ids.dtype, "safe")
-        ):
-            q = values.astype(self.ids.dtype, copy=False)
-            pos = np.searchsorted(self.ids, q)
-            pos = np.minimum(pos, self.ids.size - 1)
-            return np.where(self.ids[pos] == q, pos, -1).astype(np.int64)
-        if self._dict is None:
-            self._dict = {v: t for t, v in enumerate(self.ids.tolist())}
-        get = self._dict.get
-        return np.fromiter((get(v, -1) for v in values.tolist()), dtype=np.int64, count=values.size)
-
-    def add(self, value) -> int:
-        if self._dict is None:
-            self._dict = {v: t for t, v in enumerate(self.ids.tolist())}
-        idx = len(self._dict)
-        self._dict[value] = idx
-        try:
-            grown = np.append(self.ids, np.asarray([value], dtype=self.ids.dtype))
-            if grown[-1] != value:  # truncated string, overflow, ...
-                raise ValueError
-        except (ValueError, TypeError, OverflowError):
-            grown = np.append(self.ids.astype(object), _object_array([value]))
-        self.ids = grown
-        self._sorted = False
-        return idx
-
-
-def _merge_duplicates(u, i, r, user_index, item_index, policy):
-    """Apply the ``duplicates`` policy to (user, item) pairs; returns (u, i, r, n_merged)."""
-    n_items = len(item_index)
-
-    def describe(key, count):
-        uu, ii = divmod(int(key), n_items)
-        user, item = _py(user_index.ids[uu]), _py(item_index.ids[ii])
-        return f"user {user!r} and item {item!r} rated {count} times"
-
-    keys, values, n_dup = _dedupe(u * n_items + i, r, policy, describe)
-    return keys // n_items, keys % n_items, values, n_dup
-
-
-def _dedupe(key, r, policy, describe):
-    """Merge ratings sharing a key by ``policy``; returns (sorted keys, values, n_merged)."""
-    uniq, first, inverse, counts = np.unique(
-        key, return_index=True, return_inverse=True, return_counts=True
-    )
-    n_dup = int(r.size - uniq.size)
-    if n_dup == 0:
-        return uniq, r[first], 0
-    if policy == "raise":
-        t = int(np.flatnonzero(counts > 1)[0])
-        raise ValueError(
-            "The ratings must rate each (user, item) pair once, or the 'duplicates' "
-            "parameter must say how to merge repeats ('mean', 'first' or 'last'). "
-            f"Got {n_dup} repeated rating(s), e.g. {describe(uniq[t], int(counts[t]))}, "
-            "with duplicates='raise'."
-        )
-    inverse = inverse.ravel()
-    if policy == "mean":
-        values = np.bincount(inverse, weights=r) / counts
-    elif policy == "first":
-        values = r[first]
-    else:  # last
-        last = np.zeros(uniq.size, dtype=np.int64)
-        np.maximum.at(last, inverse, np.arange(r.size))
-        values = r[last]
-    logger.info("merged %d repeated ratings (duplicates=%r)", n_dup, policy)
-    return uniq, values, n_dup
-
-
-# -- the numerical steps ---------------------------------------------------------------
-
-
-def _fit_biases(u, i, centred, m, n, reg_u, reg_i, sweeps=10):
-    """Alternating ridge fits of user and item biases to centred ratings."""
-    count_u = np.bincount(u, minlength=m)
-    count_i = np.bincount(i, minlength=n)
-    bu = np.zeros(m)
-    bi = np.zeros(n)
-    for _ in range(sweeps):
-        bi = np.bincount(i, centred - bu[u], minlength=n) / (reg_i + count_i + 1e-12)
-        bu = np.bincount(u, centred - bi[i], minlength=m) / (reg_u + count_u + 1e-12)
-    return bu, bi
-
-
-def _at_most(factors, k):
-    """``(A, B)`` with at most ``k`` columns: the top-k singular part of ``A Bᵀ`` if wider.
-
-    The wide network's factors have ``d = max(m, n)`` columns; the shrinkage step
-    needs ``O(k²)`` per rating, so they are truncated to the ``2 r̂`` leading
-    singular directions (what the compressed network keeps by construction).
-    """
-    A, B = (np.asarray(f, dtype=np.float64) for f in factors)
-    if A.shape[1] <= k:
-        return A, B
-    Qa, Ra = np.linalg.qr(A)
-    Qb, Rb = np.linalg.qr(B)
-    Us, s, Vts = np.linalg.svd(Ra @ Rb.T, full_matrices=False)
-    k = min(k, s.size)
-    root = np.sqrt(s[:k])
-    logger.info("deep factors truncated from %d to %d columns", A.shape[1], k)
-    return Qa @ (Us[:, :k] * root), Qb @ (Vts[:k].T * root)
-
-
-class _Prior(NamedTuple):
-    user_cov: np.ndarray
-    item_cov: np.ndarray
-    noise: float
-
-
-def _active_cov(F, idx, size):
-    """Second moment of the rows of F that the fit saw (rows with observations)."""
-    active = np.bincount(idx, minlength=size) > 0
-    rows = F[active]
-    return rows.T @ rows / max(rows.shape[0], 1)
-
-
-class _State(NamedTuple):
-    user_bias: np.ndarray
-    item_bias: np.ndarray
-    A: np.ndarray
-    B: np.ndarray
-
-    def predict(self, u, i, mu):
-        return (
-            mu + self.user_bias[u] + self.item_bias[i] + np.einsum("ij,ij->i", self.A[u], self.B[i])
-        )
-
-
-def _shrink(u, i, r, mu, bi, A, B, prior, alpha, opts) -> _State:
-    """Users, then items, then users: ridge re-solves of (bias, latent vector).
-
-    ``bi`` are the item biases of step 1, the starting point of the first sweep.
-    """
-    m, n = A.shape[0], B.shape[0]
-    ridge = prior.noise * alpha
-    bu, A = _ridge_rows(u, i, r - mu - bi[i], m, B, prior.user_cov, ridge, opts["user_bias_reg"])
-    bi, B = _ridge_rows(i, u, r - mu - bu[u], n, A, prior.item_cov, ridge, opts["item_bias_reg"])
-    bu, A = _ridge_rows(u, i, r - mu - bi[i], m, B, prior.user_cov, ridge, opts["user_bias_reg"])
-    return _State(bu, bi, A, B)
-
-
-def _ridge_rows(rows, cols, target, n_rows, F, cov, ridge, bias_reg):
-    """Per row ``t``: ``(b_t, a_t)`` minimising
-
-    ``Σ_{(t, j)} (target − b_t − F_j · a_t)² + bias_reg b_t² + ridge · a_tᵀ cov⁻¹ a_t``.
-
-    The prior covariance is handled in its eigenbasis (``a = T z`` with
-    ``T = E diag(√s)``), so directions it does not support get no weight.
-    Solved in blocks of rows with batched ``(k + 1) x (k + 1)`` systems.
-    """
-    k = F.shape[1]
-    s, E = np.linalg.eigh(cov)
-    keep = s > 1e-10 * max(float(s.max()), 1e-300)
-    T = E[:, keep] * np.sqrt(s[keep])
-    X = np.hstack([np.ones((F.shape[0], 1)), F @ T])
-    K = X.shape[1]
-    D = np.full(K, ridge)
-    D[0] = bias_reg
-    D += 1e-12  # rows with a single rating and no penalty stay solvable
-
-    order = np.argsort(rows, kind="stable")
-    rows_s, cols_s, y_s = rows[order], cols[order], target[order]
-    counts = np.bincount(rows_s, minlength=n_rows)
-    ptr = np.concatenate([[0], np.cumsum(counts)])
-    Z = np.zeros((n_rows, K))
-    active = np.flatnonzero(counts)
-    start = 0
-    while start < active.size:
-        # block of active rows holding at most _MAX_BLOCK ratings (at least one row)
-        lo = ptr[active[start]]
-        stop = np.searchsorted(ptr[active + 1], lo + _MAX_BLOCK, side="right")
-        stop = max(stop, start + 1)
-        block = active[start:stop]
-        hi = ptr[block[-1] + 1]
-        Xb = X[cols_s[lo:hi]]
-        seg = ptr[block] - lo
-        G = np.add.reduceat(Xb[:, :, None] * Xb[:, None, :], seg, axis=0)
-        h = np.add.reduceat(Xb * y_s[lo:hi, None], seg, axis=0)
-        G[:, np.arange(K), np.arange(K)] += D
-        Z[block] = np.linalg.solve(G, h[:, :, None])[:, :, 0]
-        start = stop
-    b = Z[:, 0]
-    a = Z[:, 1:] @ T.T if k else np.zeros((n_rows, 0))
-    return b, a
-
-
-class _Seen:
-    """Items each user rated (CSR), for ``exclude_seen``; fold-in can replace a row."""
-
-    def __init__(self, ptr, items, overrides):
-        self.ptr, self.items, self.overrides = ptr, items, overrides
-
-    @classmethod
-    def build(cls, u, i, m):
-        order = np.lexsort((i, u))
-        ptr = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=m))])
-        return cls(ptr, i[order], {})
-
-    def items_of(self, user: int) -> np.ndarray:
-        if user in self.overrides:
-            return self.overrides[user]
-        if user + 1 >= self.ptr.size:
-            return np.zeros(0, dtype=np.int64)
-        return self.items[self.ptr[user] : self.ptr[user + 1]]
-
-    def set(self, user: int, items: np.ndarray):
-        self.overrides[user] = items
+        for name, cls in _FITTED_TYPES.items():
+            if not isinstance(state[name], cls):
+                raise TypeError(
+                    f"The {name!r} attribute of a RatingsModel must be of type {cls.__name__}. "
+                    f"Got {type(state[name]).__name__} instead."
+                )
+        for name in _FITTED:
+            setattr(self, name, state[name])

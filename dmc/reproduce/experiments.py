@@ -1,7 +1,7 @@
 """Side-by-side comparisons and reproductions of the published claims.
 
 Each function returns plain data (dicts of numpy arrays and numbers); the
-figures are drawn by :mod:`dmc.plots` and the command line is :mod:`dmc.cli`.
+figures are drawn by :mod:`dmc.reproduce.plots` and the command line is :mod:`dmc.cli`.
 Every run is seeded and every figure names its machine (:func:`machine`).
 """
 
@@ -16,8 +16,7 @@ import torch
 
 from ..core import models
 from ..core.complete import METHODS, complete
-from ..core.metrics import recovery_error
-from ..core.observations import Observations
+from ..core.metrics import recovery_error, recovery_evaluator
 from ..core.sampled import SampledPattern
 from ..core.training import train
 from ..data.synthetic import Problem
@@ -143,7 +142,7 @@ def fixed_step_trajectories(
     obs = problem.observations
     truth = problem.truth.to_dense()
     eta = reference_step_size(obs.shape)
-    evaluate = _evaluator(truth, obs)
+    evaluate = recovery_evaluator(truth, obs)
     out = {"step_size": eta, "runs": {}}
 
     def run(name, model):
@@ -308,13 +307,3 @@ def _cluster_spread(values: np.ndarray, size: int) -> float:
         return 0.0
     lo, hi = s[: s.size - size + 1], s[size - 1 :]
     return float(np.min((hi - lo) / hi))
-
-
-def _evaluator(truth: np.ndarray, obs: Observations):
-    mask = obs.mask()
-
-    def evaluate(model) -> float:
-        with torch.no_grad():
-            return recovery_error(model.to_dense().cpu().numpy(), truth, mask)
-
-    return evaluate

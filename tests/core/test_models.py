@@ -95,7 +95,7 @@ def test_interface_predict_agrees_with_dense(method):
 def test_parameter_counts_match_method_md():
     obs, _ = _pattern((1000, 1000), 0.001)
     comp = _build("compressed", obs, rank=5, init_scale=1e-3)
-    assert comp.n_parameters == 3 * 10**2 + 2000 * 10  # 20,300 in METHOD.md
+    assert comp.n_parameters == 3 * 10**2 + 2000 * 10  # 20,300 in docs/method.md
     shapes = [(1000, 1000)] * 3
     assert sum(r * c for r, c in shapes) == 3_000_000
 
@@ -131,7 +131,7 @@ def _projector(V):
 
 @pytest.mark.parametrize("shape", [(60, 60), (40, 70)])
 def test_compressed_at_t0_is_the_wide_network_restricted(shape):
-    """METHOD.md: W_comp(0) = W_{L:1}(0) V Vᵀ, V spanning V_r̂ and the wide network's image."""
+    """docs/method.md: W_comp(0) = W_{L:1}(0) V Vᵀ, V spanning V_r̂ and the wide network's image."""
     problem = dmc.make_problem(shape, 3, fraction=0.4, random_state=2)
     obs, rank, eps, depth = problem.observations, 3, 1e-3, 3
     wide = models.original_network(
@@ -148,7 +148,7 @@ def test_compressed_at_t0_is_the_wide_network_restricted(shape):
         U = comp.U.detach().numpy()
         np.testing.assert_allclose(U.T @ U, np.eye(2 * rank), atol=1e-10)
 
-    # The shortcut of METHOD.md (no wide network): V = orth[V_r̂, Qᵀ U_r̂], Q = W_{L:1}(0) / ε^L
+    # The shortcut of docs/method.md (no wide network): V = orth[V_r̂, Qᵀ U_r̂], Q = W_{L:1}(0) / ε^L
     Q = W_wide / eps**depth
     Ur, _, Vr = models.top_singular_triplets(obs, rank, np.random.default_rng(0))
     V_short = np.hstack([Vr, Q.T @ Ur])

@@ -22,8 +22,9 @@ import dmc
 from dmc import DeepMatrixCompletion, FileFormatError, RatingsModel
 from dmc.core.complete import CompletionResult
 from dmc.io import archive as _io
-from dmc.io import persistence
-from dmc.recommend.model import _IdIndex, _Seen
+from dmc.io import persistence, storable
+from dmc.recommend.ids import IdIndex
+from dmc.recommend.seen import SeenItems
 
 # -- helpers ----------------------------------------------------------------------------
 
@@ -47,15 +48,17 @@ def state(value):
         return (type(value).__name__, [state(v) for v in value])
     if isinstance(value, dict):
         return ("dict", [(state(k), state(v)) for k, v in value.items()])
-    if isinstance(value, _IdIndex):
+    if isinstance(value, IdIndex):
         return ("index", state(value.ids), value._sorted)
-    if isinstance(value, _Seen):
+    if isinstance(value, SeenItems):
         overrides = {int(k): v for k, v in value.overrides.items()}
         return ("seen", state(value.ptr), state(value.items), state(overrides))
     if isinstance(value, CompletionResult):
         others = {k: v for k, v in vars(value).items() if k != "model"}
         params = [state(p) for p in value.model.parameters()]
         return ("completion", type(value.model).__name__, params, state(others))
+    if isinstance(value, _Node):
+        return ("node", state(vars(value)))
     raise AssertionError(f"no state for {type(value).__name__}")
 
 
@@ -282,6 +285,30 @@ class _Custom:
         return 1
 
 
+class _Unregistered:
+    """Has the protocol's methods, but is not registered."""
+
+    def _get_state(self):
+        return {}
+
+    @classmethod
+    def _from_state(cls, state):
+        return cls()
+
+
+@storable("tests.io.Node")
+class _Node:
+    def __init__(self, label, children, weights):
+        self.label, self.children, self.weights = label, children, weights
+
+    def _get_state(self):
+        return {"label": self.label, "children": self.children, "weights": self.weights}
+
+    @classmethod
+    def _from_state(cls, state):
+        return cls(**state)
+
+
 def _objects(*values):
     out = np.empty(len(values), dtype=object)
     out[:] = list(values)
@@ -325,8 +352,16 @@ def test_values_round_trip_with_their_types(name, tmp_path):
 
 @pytest.mark.parametrize(
     "value",
-    [_objects(_Custom()), np.array([1j]), frozenset([1]), object()],
-    ids=["custom-id", "complex", "frozenset", "object"],
+    [
+        _objects(_Custom()),
+        np.array([1j]),
+        frozenset([1]),
+        object(),
+        torch.zeros(2, dtype=torch.bfloat16),
+        torch.zeros(2, 2).to_sparse(),
+        _Unregistered(),
+    ],
+    ids=["custom-id", "complex", "frozenset", "object", "bfloat16", "sparse", "unregistered"],
 )
 def test_values_that_need_pickle_are_refused_when_saving(value):
     with pytest.raises(TypeError, match="cannot be stored without pickle"):
@@ -335,6 +370,61 @@ def test_values_that_need_pickle_are_refused_when_saving(value):
         TypeError, match="Cannot save the attribute '_user_index' of this RatingsModel"
     ):
         persistence._encode_named(value, {}, "_user_index", "attribute '_user_index'", RatingsModel)
+
+
+# -- the registry of storable classes ------------------------------------------------------
+
+
+def test_storable_objects_and_tensors_round_trip_inside_each_other(tmp_path):
+    leaf = _Node("leaf", [], torch.arange(3.0, dtype=torch.float32).requires_grad_())
+    root = _Node(
+        "root", [leaf, _Node("empty", (), None)], torch.tensor([[1, 2]], dtype=torch.int64)
+    )
+    value = {"tree": root, "tensor": torch.linspace(0, 1, 5, dtype=torch.float64)}
+    arrays = {}
+    node = persistence._encode(value, arrays, "v")
+    assert node["items"][0][1] == {
+        "$": "object",
+        "class": "tests.io.Node",
+        "state": node["items"][0][1]["state"],
+    }
+    _io.write_archive(tmp_path / "v.dmc", "test", {"node": node}, arrays)
+    meta, stored, _ = _io.read_archive(tmp_path / "v.dmc", "test")
+    restored = persistence._decode(meta["node"], stored)
+    assert state(restored) == state(value)  # types, bits and requires-grad flags
+    assert type(restored["tree"].children[0]) is _Node
+    assert restored["tree"].children[0].weights.requires_grad
+    assert restored["tensor"].device.type == "cpu"
+
+
+def test_a_name_is_registered_once():
+    assert storable("DeepMatrixCompletion")(DeepMatrixCompletion) is DeepMatrixCompletion
+    methods = {"_get_state": dict, "_set_state": dict, "get_params": dict}
+    other = type("DeepMatrixCompletion", (), methods)
+    with pytest.raises(ValueError, match="'DeepMatrixCompletion' is already registered by"):
+        storable("DeepMatrixCompletion")(other)
+    with pytest.raises(ValueError, match="already registered as 'tests.io.Node'"):
+        storable("tests.io.Node2")(_Node)
+    with pytest.raises(TypeError, match="must define _get_state and _from_state or _set_state"):
+        storable("tests.io.Bare")(type("Bare", (), {"_get_state": dict}))
+    with pytest.raises(TypeError, match="saved on its own .with _set_state. must have get_params"):
+        storable("tests.io.Model")(type("Model", (), {"_get_state": dict, "_set_state": dict}))
+    with pytest.raises(TypeError, match="'name' parameter of storable"):
+        storable("")
+
+
+def test_a_file_naming_an_unknown_class_is_refused(saved, tmp_path, no_unpickling):
+    def edit(m):
+        m["meta"]["state"]["rank_"] = {"$": "object", "class": "os.system", "state": "ls"}
+
+    with pytest.raises(FileFormatError, match="unknown storable class 'os.system'"):
+        dmc.load(forge(saved, tmp_path / "forged.dmc", edit=edit))
+
+    def kind(m):
+        m["kind"] = "CompletionResult"  # registered, but not a model saved on its own
+
+    with pytest.raises(FileFormatError, match="holds a 'CompletionResult', expected"):
+        dmc.load(forge(saved, tmp_path / "kind.dmc", edit=kind))
 
 
 # -- refusals ---------------------------------------------------------------------------------
@@ -459,7 +549,7 @@ def _huge_shape(m):
 
 
 def _bad_attribute(m):
-    m["meta"]["attributes"]["__class__"] = None
+    m["meta"]["state"]["__class__"] = None
 
 
 def _bad_param(m):
@@ -467,11 +557,11 @@ def _bad_param(m):
 
 
 def _bad_tag(m):
-    m["meta"]["attributes"]["rank_"] = {"$": "eval", "code": "1"}
+    m["meta"]["state"]["rank_"] = {"$": "eval", "code": "1"}
 
 
 def _no_attributes(m):
-    m["meta"]["attributes"] = {}
+    m["meta"]["state"] = {}
 
 
 def _meta_not_a_dict(m):
@@ -587,12 +677,15 @@ def test_dmc_archive_with_a_pickled_object_array_runs_nothing(
 
 def test_no_pickle_or_unsafe_torch_load_in_the_package():
     package = Path(dmc.__file__).parent
-    for source in package.glob("*.py"):
+    sources = sorted(package.rglob("*.py"))
+    assert package / "io" / "persistence.py" in sources
+    for source in sources:
         text = source.read_text()
+        name = source.relative_to(package)
         for needle in ("import pickle", "from pickle", "allow_pickle=True"):
-            assert needle not in text, f"{needle} in {source.name}"
+            assert needle not in text, f"{needle} in {name}"
         for call in re.finditer(r"torch\.load\(", text):
-            assert "weights_only=True" in text[call.end() : call.end() + 300], source.name
+            assert "weights_only=True" in text[call.end() : call.end() + 300], name
 
 
 # -- atomic writes ----------------------------------------------------------------------------

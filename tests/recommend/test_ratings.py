@@ -6,8 +6,9 @@ import pytest
 
 import dmc
 from dmc.cli.recommend import main as recommend_main
+from dmc.recommend.config import RATINGS_DEFAULTS
 from dmc.recommend.evaluation import rmse
-from dmc.recommend.model import RATINGS_DEFAULTS, RatingsModel
+from dmc.recommend.model import RatingsModel
 
 # -- data ---------------------------------------------------------------------------
 

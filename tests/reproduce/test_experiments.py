@@ -70,15 +70,3 @@ def test_compare_methods_and_peers_share_one_table():
     names = [r["method"] for r in rows]
     assert names[:4] == list(dmc.METHODS) and "KNNImputer" in names
     assert all(np.isfinite(r["error"]) and r["seconds"] > 0 for r in rows)
-
-
-def test_figures_are_written(tmp_path):
-    pytest.importorskip("matplotlib")
-    from dmc.reproduce import plots
-
-    h = dict(iteration=np.arange(3), time=np.arange(3.0), recovery_error=np.array([1, 0.1, 0.01]))
-    path = plots.error_curves({"compressed": h}, str(tmp_path / "a.png"), "t")
-    rows = [dict(rank=2, method="narrow", iterations_to_target=5, seconds_to_target=0.1)]
-    path2 = plots.rank_sweep_figure(rows, str(tmp_path / "b.png"), "t")
-    for p in (path, path2):
-        assert open(p, "rb").read(4) == b"\x89PNG"

@@ -1,0 +1,39 @@
+"""Step 1 of the ratings model: regularised user and item biases."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["fit_biases"]
+
+
+def fit_biases(u, i, centred, m, n, reg_u, reg_i, sweeps=10):
+    """Alternating ridge fits of user and item biases to centred ratings.
+
+    Minimises ``Σ (r − b_u − b_i)² + reg_u Σ b_u² + reg_i Σ b_i²`` over the
+    ratings ``r = centred`` of users ``u`` and items ``i`` by ``sweeps`` rounds
+    of exact item then user updates, as the baseline predictors of Koren
+    (2008).
+
+    Returns
+    -------
+    bu : ndarray of shape (m,)
+    bi : ndarray of shape (n,)
+        0 for a user or item without ratings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> u, i = np.array([0, 0, 1]), np.array([0, 1, 0])
+    >>> bu, bi = fit_biases(u, i, np.array([1.0, 1.0, -1.0]), 2, 2, 0.0, 0.0)
+    >>> bool(bu[0] > bu[1])
+    True
+    """
+    count_u = np.bincount(u, minlength=m)
+    count_i = np.bincount(i, minlength=n)
+    bu = np.zeros(m)
+    bi = np.zeros(n)
+    for _ in range(sweeps):
+        bi = np.bincount(i, centred - bu[u], minlength=n) / (reg_i + count_i + 1e-12)
+        bu = np.bincount(u, centred - bi[i], minlength=m) / (reg_u + count_u + 1e-12)
+    return bu, bi

@@ -1,0 +1,97 @@
+"""Step 2 of the ratings model: the deep factorization of what the biases leave over.
+
+:func:`deep_fit` runs :func:`dmc.complete` on the residual ratings; its factors
+give the latent space of step 3 (:func:`latent_factors`) and, through their
+spread and the residuals they leave, its prior (:func:`prior_from_deep_fit`).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+
+from ..core.complete import DEGENERATE_WARNING, complete
+from ..core.linalg import truncate_product
+from ..exceptions import ConvergenceWarning
+from .shrinkage import ShrinkagePrior
+
+logger = logging.getLogger("dmc")
+
+__all__ = ["deep_fit", "latent_factors", "prior_from_deep_fit"]
+
+
+def deep_fit(obs, opts, rng, dtype, device, verbose):
+    """:func:`dmc.complete` of the residuals ``obs = (u, i, residual, shape)``.
+
+    With the settings ``opts`` (:func:`~.config.resolve_options`) and a seed
+    drawn from ``rng``.
+    """
+    seed = int(rng.integers(2**31 - 1))
+    with warnings.catch_warnings():
+        # a budget of iterations is the point here, not a failure to converge
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # users or items whose ratings all went to the validation part are handled
+        # in prior_from_deep_fit (their factors are zeroed)
+        warnings.filterwarnings("ignore", DEGENERATE_WARNING, UserWarning)
+        return complete(
+            obs,
+            rank=opts["rank"],
+            depth=opts["depth"],
+            method=opts["method"],
+            init_scale=opts["init_scale"],
+            gamma=opts["gamma"],
+            weight_decay=opts["weight_decay"],
+            max_iter=opts["max_iter"],
+            tol=opts["tol"],
+            n_iter_no_change=opts["n_iter_no_change"],
+            dtype=dtype,
+            device=device,
+            random_state=seed,
+            verbose=verbose,
+        )
+
+
+def prior_from_deep_fit(result, u, i, residual, m, n, k):
+    """Latent factors ``(A, B)`` of the deep fit and the prior they imply.
+
+    The factors are truncated to ``k`` columns (:func:`latent_factors`); rows of
+    users or items without a rating among ``(u, i)`` hold only their initial
+    values and are zeroed. The prior's covariances are the second moments of
+    the rows that had ratings, its noise the mean squared residual of the fit.
+    """
+    A, B = latent_factors(result.factors(), k)
+    # rows without a rating in the fitted part hold only their initial values
+    A[np.bincount(u, minlength=m) == 0] = 0.0
+    B[np.bincount(i, minlength=n) == 0] = 0.0
+    fitted = result.predict(u, i)
+    noise = float(np.mean((residual - fitted) ** 2))
+    prior = ShrinkagePrior(
+        user_cov=_active_cov(A, u, m),
+        item_cov=_active_cov(B, i, n),
+        noise=max(noise, 1e-12),
+    )
+    return A, B, prior
+
+
+def latent_factors(factors, k):
+    """``(A, B)`` with at most ``k`` columns: the top-k singular part of ``A Bᵀ`` if wider.
+
+    The wide network's factors have ``d = max(m, n)`` columns; the shrinkage step
+    needs ``O(k²)`` per rating, so they are truncated to the ``2 r̂`` leading
+    singular directions (what the compressed network keeps by construction).
+    """
+    A, B = (np.asarray(f, dtype=np.float64) for f in factors)
+    if A.shape[1] <= k:
+        return A, B
+    A_k, B_k = truncate_product(A, B, k)
+    logger.info("deep factors truncated from %d to %d columns", A.shape[1], A_k.shape[1])
+    return A_k, B_k
+
+
+def _active_cov(F, idx, size):
+    """Second moment of the rows of F that the fit saw (rows with observations)."""
+    active = np.bincount(idx, minlength=size) > 0
+    rows = F[active]
+    return rows.T @ rows / max(rows.shape[0], 1)

@@ -1,0 +1,149 @@
+"""What the ratings model accepts: rating triplets, id vectors, ratings."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from .._validation import as_real_array
+
+__all__ = [
+    "as_id_vector",
+    "as_ratings",
+    "check_hashable_id",
+    "object_array",
+    "py_value",
+    "triplets",
+]
+
+
+def triplets(users, items, ratings):
+    """``(users, items, ratings)`` of ``fit``, from a table or three arrays, validated.
+
+    Returns 1-D arrays of equal, non-zero length: two id vectors (see
+    :func:`as_id_vector`) and the ratings as float64.
+    """
+    if items is None and ratings is None:
+        table = users
+        columns = _columns_of(table)
+        if columns is None:
+            raise TypeError(
+                "The 'users' parameter must be a table (DataFrame or mapping) with columns "
+                "'user', 'item' and 'rating' when 'items' and 'ratings' are not given. "
+                f"Got {type(table).__name__} instead."
+            )
+        missing = [c for c in ("user", "item", "rating") if c not in columns]
+        if missing:
+            raise ValueError(
+                "The 'users' parameter, given as a table, must have columns 'user', 'item' "
+                f"and 'rating'. Got columns {list(columns)} instead (missing {missing}); "
+                "rename them or pass three arrays."
+            )
+        users, items, ratings = table["user"], table["item"], table["rating"]
+    elif items is None or ratings is None:
+        raise TypeError(
+            "The 'items' and 'ratings' parameters must be given together (or neither, with "
+            f"a table as 'users'). Got items={'None' if items is None else 'an array'} and "
+            f"ratings={'None' if ratings is None else 'an array'}."
+        )
+    users = as_id_vector(users, "users")
+    items = as_id_vector(items, "items")
+    ratings = as_ratings(ratings)
+    if not (users.size == items.size == ratings.size):
+        raise ValueError(
+            "The 'users', 'items' and 'ratings' parameters must have the same length. "
+            f"Got {users.size}, {items.size} and {ratings.size} instead."
+        )
+    if ratings.size == 0:
+        raise ValueError("The 'ratings' parameter must hold at least one rating. Got none.")
+    return users, items, ratings
+
+
+def _columns_of(table):
+    if isinstance(table, Mapping):
+        return list(table.keys())
+    columns = getattr(table, "columns", None)
+    return None if columns is None else [str(c) for c in columns]
+
+
+def as_id_vector(values, name) -> np.ndarray:
+    """A 1-D array of hashable ids, none missing.
+
+    Ids numpy holds natively (ints, strings, ...) keep their dtype; mixed
+    types and tuples become an object array with each id whole (numpy would
+    turn ``1`` into ``"1"`` next to strings, or a tuple into a row).
+    """
+    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):  # pandas
+        values = values.to_numpy()
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise TypeError(
+            f"The {name!r} parameter must be a 1-D array-like of ids. "
+            f"Got {type(values).__name__} instead."
+        )
+    arr = np.asarray(values) if isinstance(values, np.ndarray) else None
+    if arr is None:
+        try:
+            arr = np.asarray(values)
+        except ValueError:  # ragged
+            arr = None
+        if arr is None or arr.ndim != 1:  # e.g. tuples as ids: keep each element whole
+            arr = object_array(list(values))
+        elif arr.dtype.kind in "US" and not all(isinstance(v, (str, bytes)) for v in values):
+            arr = object_array(list(values))  # numpy would turn 1 into "1"
+    if arr.ndim != 1:
+        raise ValueError(f"The {name!r} parameter must be 1-D. Got shape {arr.shape} instead.")
+    if arr.dtype.kind == "f" and arr.size and not np.isfinite(arr).all():
+        raise ValueError(
+            f"The {name!r} parameter must not contain missing ids (NaN or inf). "
+            f"Got {arr[~np.isfinite(arr)][0]} instead."
+        )
+    if arr.dtype.kind == "c":
+        raise TypeError(f"The {name!r} parameter must hold ids, not complex numbers.")
+    if arr.dtype == object:
+        for value in arr:
+            check_hashable_id(value, name)
+    return arr
+
+
+def py_value(value):
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def object_array(values) -> np.ndarray:
+    """A 1-D object array of ``values`` (tuples stay elements, not rows)."""
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
+
+
+def check_hashable_id(value, name):
+    """Refuse a missing (None, NaN) or unhashable id."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise ValueError(
+            f"The {name!r} parameter must not contain missing ids (None or NaN). "
+            f"Got {value!r} instead."
+        )
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(
+            f"The {name!r} parameter must hold hashable ids. Got {type(value).__name__} "
+            f"{value!r} instead."
+        ) from None
+
+
+def as_ratings(values) -> np.ndarray:
+    """The ratings as a 1-D float64 array of finite numbers."""
+    arr = as_real_array(values, "ratings", expected="be a 1-D array of real numbers")
+    if arr.ndim != 1:
+        raise ValueError(f"The 'ratings' parameter must be 1-D. Got shape {arr.shape} instead.")
+    if not np.isfinite(arr).all():
+        t = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(
+            "The 'ratings' parameter must hold finite numbers. "
+            f"Got {arr[t]} at position {t} instead."
+        )
+    return arr
