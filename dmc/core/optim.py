@@ -14,11 +14,13 @@ network's outer factors). The base step is either
 * fixed (``search=False``): plain gradient descent at ``lr``, the published
   recipe.
 
-Like :class:`torch.optim.LBFGS`, it needs a closure that clears the
-gradients, evaluates the loss, calls ``backward`` and returns the loss. Unlike
-most optimizers, :meth:`GradientDescent.step` returns the loss at the *new*
-point, and on return the parameters' ``.grad`` hold the gradient there, so a
-training loop needs one evaluation per iteration (plus one per backtrack).
+Like :class:`torch.optim.LBFGS`, it needs a closure, but one that only
+evaluates the loss and returns it with its autograd graph: the step search
+tries several points and differentiates only the one it accepts, so a rejected
+trial costs a forward pass and no backward pass. :meth:`GradientDescent.step`
+returns the loss at the *new* point, and on return the parameters' ``.grad``
+hold the gradient there, so a training loop needs one forward and one backward
+pass per iteration, plus one forward pass per backtrack.
 Everything carried from one step to the next lives in ``self.state``, so
 ``state_dict()`` and ``load_state_dict()`` checkpoint and resume it exactly.
 """
@@ -63,8 +65,8 @@ class GradientDescent(torch.optim.Optimizer):
 
     Notes
     -----
-    Each step costs one closure call (a forward and backward pass) plus one per
-    backtrack, and ``O(n_parameters)`` for the vector operations.
+    Each step costs one closure call (a forward pass) per trial, one backward
+    pass, and ``O(n_parameters)`` for the vector operations.
 
     Examples
     --------
@@ -72,11 +74,8 @@ class GradientDescent(torch.optim.Optimizer):
     >>> from dmc.core.optim import GradientDescent
     >>> x = torch.nn.Parameter(torch.tensor([3.0, -2.0], dtype=torch.float64))
     >>> opt = GradientDescent([x], lr=0.1)
-    >>> def closure():
-    ...     opt.zero_grad()
-    ...     loss = 0.5 * (x**2).sum()
-    ...     loss.backward()
-    ...     return loss
+    >>> def closure():  # the loss only: the optimizer differentiates what it accepts
+    ...     return 0.5 * (x**2).sum()
     >>> for _ in range(20):
     ...     loss = opt.step(closure)
     >>> bool(loss.item() < 1e-12)
@@ -121,8 +120,10 @@ class GradientDescent(torch.optim.Optimizer):
     def step(self, closure):
         """One step; returns the loss at the new point, or None when no step decreases it.
 
-        On None (the search halved the step ``60`` times without a decrease) the
-        parameters and their gradients are left as they were.
+        ``closure()`` evaluates the loss at the current parameters and returns it
+        with its autograd graph (it does not call ``backward``). On None (the
+        search halved the step ``60`` times without a decrease) the parameters and
+        their gradients are left as they were.
         """
         closure = torch.enable_grad()(closure)
         hp = self.defaults
@@ -130,7 +131,7 @@ class GradientDescent(torch.optim.Optimizer):
         multipliers = [g["step_multiplier"] for g in self.param_groups for _ in g["params"]]
         state = self.state[params[0]]
         if "loss" not in state:  # first step: the loss and gradient at the start
-            state["loss"] = closure().item()
+            state["loss"] = self._differentiate(closure()).item()
             state["eta"] = float(hp["lr"])
             state["n_steps"] = 0
         loss_value, eta = state["loss"], state["eta"]
@@ -173,6 +174,7 @@ class GradientDescent(torch.optim.Optimizer):
                 _restore(params, saved, grads)
                 state["eta"] = eta
                 return None
+        self._differentiate(trial)
         for p, g in zip(params, grads):
             self.state[p]["previous_grad"] = g
         state["previous_eta"] = eta
@@ -181,6 +183,13 @@ class GradientDescent(torch.optim.Optimizer):
         state["loss"] = trial_value
         state["n_steps"] += 1
         return trial
+
+    def _differentiate(self, loss: torch.Tensor) -> torch.Tensor:
+        """Replace the parameters' gradients by those of ``loss``."""
+        self.zero_grad()
+        with torch.enable_grad():
+            loss.backward()
+        return loss
 
 
 def _inner(multipliers, a, b) -> float:

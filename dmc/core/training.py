@@ -145,9 +145,10 @@ def train(
     Notes
     -----
     One iteration of the default optimizer costs one forward and backward pass
-    plus one per backtrack; with the cores' ``O(k³)`` products,
+    plus one forward pass per backtrack; with the cores' ``O(k³)`` products,
     ``O(|Ω| k + (m + n) k²)`` for the compressed network. A ``torch.optim.LBFGS``
-    gets the closure; other optimizers step on the gradient the loop computed.
+    gets the usual closure (it calls ``backward``); other optimizers step on the
+    gradient the loop computed.
     """
     groups = model.param_groups()
     decayed = [p for g in groups if g.decay for p in g.params]
@@ -182,7 +183,7 @@ def train(
         penalty = sum(torch.sum(p.double() ** 2) for p in decayed)
         return data + 0.5 * weight_decay * penalty
 
-    def closure():
+    def closure():  # the usual torch closure
         optimizer.zero_grad()
         loss = loss_fn()
         loss.backward()
@@ -249,8 +250,8 @@ def train(
     converged, reason, it = False, "max_iter", first - 1
     for it in range(first, max_iter + 1):
         start = time.perf_counter()
-        if own:
-            trial = optimizer.step(closure)
+        if own:  # it differentiates the trial it accepts
+            trial = optimizer.step(loss_fn)
             if trial is None:  # no decreasing step
                 clock += time.perf_counter() - start
                 converged, reason = _no_descent(history["residual"][-1], loss_value, loss0, tol)

@@ -66,6 +66,7 @@ def compare_methods(
     recovery error every ``eval_every`` iterations).
     """
     truth = problem.truth.to_dense()
+    _warm_up()
     rows = []
     for method in methods:
         kwargs = dict(options)
@@ -307,3 +308,15 @@ def _cluster_spread(values: np.ndarray, size: int) -> float:
         return 0.0
     lo, hi = s[: s.size - size + 1], s[size - 1 :]
     return float(np.min((hi - lo) / hi))
+
+
+def _warm_up() -> None:
+    """Pay torch's one-off costs before any method is timed.
+
+    The first ``torch.optim.Optimizer`` built in a process imports
+    ``torch._dynamo`` (about 1 s on the project's 2-core machine); without this
+    the first method compared would be charged for it.
+    """
+    x = torch.zeros(1, requires_grad=True)
+    torch.optim.SGD([x], lr=1.0)
+

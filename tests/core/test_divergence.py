@@ -157,8 +157,15 @@ def test_float32_near_its_largest_value_is_finite_or_a_clear_error(method, targe
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", dmc.ConvergenceWarning)
+            # seeded: unseeded, the narrow network stalled at a residual of 0.57-0.59
+            # on 6 of 60 seeds (the plateau of issue 12), before and after the layout
             result = dmc.complete(
-                _scaled(obs, c), rank=2, method=method, dtype="float32", max_iter=300
+                _scaled(obs, c),
+                rank=2,
+                method=method,
+                dtype="float32",
+                max_iter=300,
+                random_state=0,
             )
     except (ValueError, dmc.DivergenceError) as error:
         assert "dtype" in str(error) or "float64" in str(error), str(error)
