@@ -319,4 +319,3 @@ def _warm_up() -> None:
     """
     x = torch.zeros(1, requires_grad=True)
     torch.optim.SGD([x], lr=1.0)
-
