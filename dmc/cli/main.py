@@ -10,8 +10,49 @@ import sys
 from .. import __version__
 from ..core.complete import METHODS
 from ..data.synthetic import make_problem
-from ..reproduce import experiments
+from ..reproduce import experiments, summaries
 from .recommend import add_recommend_parser
+
+#: the claims of ``dmc reproduce all``, and the two grids that it leaves out (minutes each)
+_CLAIMS = ("fixed-step", "rank-sweep", "parsimony")
+_GRID_CLAIMS = ("phase-transition", "depth")
+
+#: the grids of the two grid claims: full size, and --quick (a smoke test, seconds);
+#: an option given on the command line overrides either
+_GRIDS = {
+    "phase-transition": dict(
+        full=dict(
+            size=500,
+            rank=5,
+            seeds=3,
+            kappas=[1.0, 10.0],
+            rank_factors=[1, 2],
+            rhos=[1.5, 2.0, 2.5, 3.0, 4.0, 6.0],
+        ),
+        quick=dict(
+            size=60, rank=2, seeds=1, kappas=[1.0, 10.0], rank_factors=[1, 2], rhos=[2.0, 4.0]
+        ),
+    ),
+    "depth": dict(
+        full=dict(
+            size=100,
+            rank=5,
+            seeds=3,
+            samples=[2000, 5000],
+            depths=[2, 3, 4, 5],
+            methods=["original", "compressed"],
+        ),
+        quick=dict(
+            size=30,
+            rank=2,
+            seeds=1,
+            samples=[200, 450],
+            depths=[2, 3],
+            methods=["original", "compressed"],
+        ),
+    ),
+}
+_GRID_OPTIONS = ("seeds", "rank", "max_iter", "quick", "json")
 
 
 def main(argv=None) -> int:
@@ -70,13 +111,61 @@ def main(argv=None) -> int:
             "fixed-step: original and compressed trajectories under plain GD at the "
             "published step (and γ = 0); rank-sweep: iterations and seconds to 1e-6 "
             "against r̂ for compressed and narrow; parsimony: singular values of the "
-            "wide network's weights under full and partial observation."
+            "wide network's weights under full and partial observation; all: these three. "
+            "phase-transition: the fraction of seeds recovered (error ≤ 1e-4) against the "
+            "oversampling ratio ρ, per condition number κ and rank estimate r̂, and the "
+            "threshold ρ*, with dmc.complete's default options; depth: Arora, Cohen, Hu and "
+            "Luo (2019)'s recovery against depth at 2,000 and 5,000 observed entries. The "
+            "last two run a grid of fits (minutes), show progress, and take the grid "
+            "options below; --quick runs a tiny grid."
         ),
     )
-    reproduce.add_argument("claim", choices=["fixed-step", "rank-sweep", "parsimony", "all"])
-    reproduce.add_argument("--size", type=int, default=None, help="rows = columns")
-    reproduce.add_argument("--seed", type=int, default=0)
+    reproduce.add_argument("claim", choices=[*_CLAIMS, "all", *_GRID_CLAIMS])
+    reproduce.add_argument(
+        "--size",
+        type=int,
+        default=None,
+        help="rows = columns (fixed-step 300, rank-sweep 1000, parsimony 60, "
+        "phase-transition 500, depth 100)",
+    )
+    reproduce.add_argument("--seed", type=int, default=0, help="the (first) seed (0)")
     reproduce.add_argument("--output-dir", default=".")
+    grid = reproduce.add_argument_group("phase-transition and depth")
+    grid.add_argument(
+        "--seeds", type=int, default=None, help="number of seeds, from --seed (3; --quick 1)"
+    )
+    grid.add_argument("--rank", type=int, default=None, help="true rank r (5; --quick 2)")
+    grid.add_argument("--max-iter", type=int, default=None, help="(dmc.complete's default)")
+    grid.add_argument(
+        "--quick",
+        action="store_true",
+        help="a tiny grid for a smoke test (seconds): phase-transition 60x60, ρ 2 4; "
+        "depth 30x30, |Ω| 200 450, L 2 3",
+    )
+    grid.add_argument("--json", action="store_true", help="also write the rows to dmc-<claim>.json")
+    grid.add_argument(
+        "--rhos", type=float, nargs="+", default=None, help="phase-transition: ρ (1.5 2 2.5 3 4 6)"
+    )
+    grid.add_argument(
+        "--kappas", type=float, nargs="+", default=None, help="phase-transition: κ (1 10)"
+    )
+    grid.add_argument(
+        "--rank-factors",
+        type=int,
+        nargs="+",
+        default=None,
+        help="phase-transition: r̂ = factor x r (1 2)",
+    )
+    grid.add_argument("--samples", type=int, nargs="+", default=None, help="depth: |Ω| (2000 5000)")
+    grid.add_argument("--depths", type=int, nargs="+", default=None, help="depth: L (2 3 4 5)")
+    grid.add_argument(
+        "--methods",
+        nargs="+",
+        choices=METHODS,
+        default=None,
+        metavar="METHOD",
+        help="depth: (original compressed)",
+    )
     reproduce.set_defaults(func=_reproduce)
 
     add_recommend_parser(sub)
@@ -180,7 +269,15 @@ def _compare(args) -> int:
 
 
 def _reproduce(args) -> int:
-    claims = ["fixed-step", "rank-sweep", "parsimony"] if args.claim == "all" else [args.claim]
+    _check_grid_options(args)
+    if args.claim in _GRID_CLAIMS:
+        os.makedirs(args.output_dir, exist_ok=True)
+        print(f"machine: {experiments.machine()}")
+        grid = _grid(args)
+        if args.claim == "phase-transition":
+            return _phase_transition(args, grid)
+        return _depth(args, grid)
+    claims = list(_CLAIMS) if args.claim == "all" else [args.claim]
     os.makedirs(args.output_dir, exist_ok=True)
     print(f"machine: {experiments.machine()}")
     for claim in claims:
@@ -226,12 +323,208 @@ def _reproduce(args) -> int:
     return 0
 
 
+def _check_grid_options(args) -> None:
+    """Refuse a grid option given to a claim that does not use it."""
+    specific = {"rhos": "phase-transition", "kappas": "phase-transition"}
+    specific.update(rank_factors="phase-transition", samples="depth", depths="depth")
+    specific.update(methods="depth")
+    for name in (*_GRID_OPTIONS, *specific):
+        value = getattr(args, name)
+        if value is None or value is False:
+            continue
+        allowed = specific.get(name)
+        if args.claim not in ((allowed,) if allowed else _GRID_CLAIMS):
+            where = allowed or " and ".join(_GRID_CLAIMS)
+            option = "--" + name.replace("_", "-")
+            raise ValueError(
+                f"The '{option}' option applies to 'dmc reproduce {where}' only. "
+                f"Got it with {args.claim!r}."
+            )
+    for name in ("seeds", "max_iter"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            option = "--" + name.replace("_", "-")
+            raise ValueError(f"The '{option}' option must be an int ≥ 1. Got {value} instead.")
+
+
+def _grid(args) -> dict:
+    """The claim's grid, full or --quick, with the options given on the command line."""
+    grid = dict(_GRIDS[args.claim]["quick" if args.quick else "full"])
+    for name in (*grid, "max_iter"):
+        value = getattr(args, name, None)
+        if value is not None:
+            grid[name] = value
+    grid["seeds"] = list(range(args.seed, args.seed + grid["seeds"]))
+    grid["options"] = {} if grid.get("max_iter") is None else dict(max_iter=grid["max_iter"])
+    return grid
+
+
+def _progress(describe):
+    """``progress(done, total, row)``: a tqdm bar on a terminal, else one line per fit."""
+    state = {}
+
+    def progress(done, total, row):
+        if sys.stderr.isatty():
+            if "bar" not in state:
+                from tqdm.auto import tqdm
+
+                state["bar"] = tqdm(total=total, unit="fit", file=sys.stderr)
+            state["bar"].set_postfix_str(describe(row), refresh=False)
+            state["bar"].update(1)
+            if done == total:
+                state["bar"].close()
+        else:
+            print(f"[{done}/{total}] {describe(row)}", file=sys.stderr, flush=True)
+
+    return progress
+
+
+def _fit_line(row) -> str:
+    return f"error {row['error']:.1e}, {row['seconds']:.1f} s, {row['n_iter']} iterations"
+
+
+def _phase_transition(args, grid) -> int:
+    n, rank = grid["size"], grid["rank"]
+    rank_hats = _list("r" if f == 1 else f"{f}r" for f in grid["rank_factors"])
+    lines = (
+        f"phase transition: {n}x{n}, rank r = {rank}, κ {_list(grid['kappas'])}, r̂ = "
+        f"{rank_hats}, ρ {_list(grid['rhos'])}, seeds {_list(grid['seeds'])}",
+        "compressed, dmc.complete's defaults"
+        + (f" but max_iter {grid['max_iter']}" if grid.get("max_iter") else "")
+        + ", success: recovery error ≤ 1e-4",
+    )
+    desc = ", ".join(lines)
+    print(desc, flush=True)
+    rows = experiments.phase_transition(
+        (n, n),
+        rank,
+        condition_numbers=grid["kappas"],
+        rank_factors=grid["rank_factors"],
+        oversampling=grid["rhos"],
+        seeds=grid["seeds"],
+        progress=_progress(
+            lambda r: (
+                f"κ {r['condition_number']:g}, r̂ {r['rank_estimate']}, "
+                f"ρ {r['oversampling']:g}, seed {r['seed']}: {_fit_line(r)}"
+            )
+        ),
+        **grid["options"],
+    )
+    summary = summaries.phase_transition_summary(rows)
+    thresholds = summaries.recovery_thresholds(rows)
+    header = (  # "r̂" is two code points for one column
+        f"{'κ':>5}{'r̂':>6}{'ρ':>6}{'|Ω|':>8}{'successes':>11}"
+        f"{'median error':>14}{'median seconds':>16}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in summary:
+        print(
+            f"{r['condition_number']:>5g}{r['rank_estimate']:>5}{r['oversampling']:>6g}"
+            f"{r['n_observed']:>8}{str(r['successes']) + '/' + str(r['n_seeds']):>11}"
+            f"{r['median_error']:>14.2e}{r['median_seconds']:>16.2f}"
+        )
+    print("threshold ρ* (the smallest ρ from which every larger ρ succeeds on every seed):")
+    for t in thresholds:
+        star = _threshold(t)
+        print(f"  κ {t['condition_number']:g}, r̂ {t['rank_estimate']}: ρ* {star}")
+    anchors = summaries.THRESHOLD_ANCHORS
+    print(
+        "published at 1000x1000, rank 5, κ 10: "
+        + ", ".join(f"{a['solver']} {a['rho']:g}" for a in anchors if a["source"] == "published")
+        + "; measured at 500x500, rank 5, κ 1 and 10, 3 seeds: "
+        + ", ".join(
+            f"{a['solver']} (public Python code, true rank) {a['rho']:g}"
+            for a in anchors
+            if a["source"] == "measured"
+        )
+    )
+    stem = os.path.join(args.output_dir, "dmc-phase-transition")
+    if args.json:
+        _write_json(stem, desc, rows, summary=summary, thresholds=thresholds)
+    title = "\n".join((*lines, experiments.machine()))
+    kappas = sorted(set(grid["kappas"]))
+    _figure("phase_transition_figure", rows, stem + ".png", title, n_panels=len(kappas))
+    return 0
+
+
+def _depth(args, grid) -> int:
+    n, rank = grid["size"], grid["rank"]
+    lines = (
+        f"depth (Arora, Cohen, Hu, Luo 2019): {n}x{n}, rank {rank}, entries of unit RMS, "
+        f"|Ω| {_list(grid['samples'])}, depths {_list(grid['depths'])}",
+        f"{_list(grid['methods'])} (compressed: r̂ = {rank}), seeds {_list(grid['seeds'])}, "
+        "dmc.complete's defaults"
+        + (f" but max_iter {grid['max_iter']}" if grid.get("max_iter") else ""),
+    )
+    desc = ", ".join(lines)
+    print(desc, flush=True)
+    rows = experiments.depth_experiment(
+        (n, n),
+        rank,
+        n_observed=grid["samples"],
+        depths=grid["depths"],
+        methods=grid["methods"],
+        seeds=grid["seeds"],
+        progress=_progress(
+            lambda r: (
+                f"{r['method']}, |Ω| {r['n_observed']}, L {r['depth']}, seed {r['seed']}: "
+                + _fit_line(r)
+            )
+        ),
+        **grid["options"],
+    )
+    summary = summaries.depth_summary(rows)
+    header = (
+        f"{'method':<11}{'|Ω|':>6}{'ρ':>6}{'L':>3}{'params':>9}{'rec. error':>12}"
+        f"{'MSE':>10}{'MSE min..max':>20}{'erank':>7}{'iters':>7}{'s':>7}"
+    )
+    print(
+        f"medians over {len(grid['seeds'])} seed(s): rec. error on the unobserved entries "
+        "(relative), MSE over all entries, erank the estimate's effective rank"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in summary:
+        rho = r["n_observed"] / (rank * (2 * n - rank))
+        params = "-" if r["n_parameters"] is None else f"{r['n_parameters']:,}"
+        print(
+            f"{r['method']:<11}{r['n_observed']:>6}{rho:>6.2f}{r['depth']:>3}{params:>9}"
+            f"{r['median_error']:>12.2e}{r['median_mse']:>10.1e}"
+            f"{r['min_mse']:>11.1e}..{r['max_mse']:<7.1e}"
+            f"{r['median_effective_rank']:>7.2f}{r['median_n_iter']:>7.0f}"
+            f"{r['median_seconds']:>7.2f}"
+        )
+    stem = os.path.join(args.output_dir, "dmc-depth")
+    if args.json:
+        _write_json(stem, desc, rows, summary=summary)
+    _figure("depth_figure", rows, stem + ".png", "\n".join((*lines, experiments.machine())))
+    return 0
+
+
+def _threshold(t) -> str:
+    return f"{t['threshold']:g}" if t["threshold"] is not None else f"> {t['largest']:g}"
+
+
+def _list(values) -> str:
+    return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+
+def _write_json(stem, desc, rows, **tables) -> None:
+    with open(stem + ".json", "w") as fh:
+        content = dict(problem=desc, machine=experiments.machine(), rows=rows, **tables)
+        json.dump(content, fh, indent=1)
+    print(f"rows written to {stem}.json")
+
+
 def _runs(rows):
     return {r["method"]: r["history"] for r in rows if "history" in r}
 
 
-def _figure(name, data, path, title):
+def _figure(name, data, path, title, n_panels=None):
     """Draw ``data`` with ``dmc.reproduce.plots.<name>`` and write it to ``path``.
+
+    ``n_panels``: for the figures of one panel per item, when not ``len(data)``.
 
     The figure is a bare ``matplotlib.figure.Figure``: no pyplot, so no backend
     is chosen or needed. Without matplotlib, say so and go on.
@@ -239,7 +532,7 @@ def _figure(name, data, path, title):
     try:
         from ..reproduce import plots
 
-        fig, axes = plots.new_figure(name, len(data))
+        fig, axes = plots.new_figure(name, len(data) if n_panels is None else n_panels)
     except ImportError as exc:  # pragma: no cover - depends on the environment
         print(f"no figure: {exc}")
         return

@@ -153,6 +153,7 @@ def complete(
     step_size="auto",
     max_change=3.0,
     optimizer=None,
+    escape_plateaus=None,
     weight_decay=0.0,
     max_iter=1000,
     tol=1e-8,
@@ -208,6 +209,16 @@ def complete(
         parameter groups (dicts with ``params``, ``name`` and ``step_multiplier``)
         and returns any ``torch.optim.Optimizer``, e.g.
         ``functools.partial(torch.optim.Adam, lr=1e-2)``.
+    escape_plateaus : bool or None, default None
+        Whether a plateau of the training loss is left by a move of the model's
+        own: for the compressed network, the top singular direction of the
+        residual enters its subspace at its least-squares size (a greedy
+        rank-one step; see :meth:`dmc.core.models.CompressedNetwork.escape_plateau`).
+        This is what lets ill-conditioned and deeper problems finish. None: on
+        with ``step_size="auto"`` and no ``weight_decay`` (the move fits the data
+        term only), off with a fixed step (the published recipe).
+        False gives the previous release's training exactly. The other methods
+        have no such move; frozen outer factors (``gamma=0``) are never changed.
     weight_decay : float, default 0
         λ of a penalty ``(λ/2) Σ ‖θ‖²`` (for noisy data such as ratings), over
         every factor, except the compressed network's outer factors: these hold
@@ -295,6 +306,14 @@ def complete(
         else check_float(max_change, "max_change", low=0.0, low_open=True)
     )
     weight_decay = check_float(weight_decay, "weight_decay", low=0.0)
+    if escape_plateaus is None:
+        escape_plateaus = step_size == "auto" and weight_decay == 0
+    elif not isinstance(escape_plateaus, (bool, np.bool_)):
+        raise TypeError(
+            "The 'escape_plateaus' parameter must be True, False or None. "
+            f"Got {escape_plateaus!r} instead."
+        )
+    escape_plateaus = bool(escape_plateaus)
     max_iter = check_int(max_iter, "max_iter", low=1)
     tol = check_float(tol, "tol", low=0.0)
     if n_iter_no_change is not None:
@@ -332,6 +351,7 @@ def complete(
             max_change=max_change,
             weight_decay=weight_decay,
             optimizer=None if optimizer is None else repr(optimizer),
+            escape_plateaus=escape_plateaus,
             dtype=str(torch_dtype),
             random_state=_seed_fingerprint(random_state),
         )
@@ -357,6 +377,7 @@ def complete(
         model,
         pattern,
         optimizer=optimizer,
+        escape_plateaus=escape_plateaus,
         step_size=step_size,
         max_change=max_change,
         weight_decay=weight_decay,

@@ -21,7 +21,6 @@ class method and one ``@register_method("name")`` line.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,8 +28,9 @@ import numpy as np
 import scipy.sparse.linalg as spla
 import torch
 
-from ..exceptions import ProblemTooLargeError
+from .memory import check_factors_fit_in_memory, check_wide_network_fits_in_memory
 from .observations import Observations
+from .residual import ESCAPE_MIN_SHARE, residual_direction
 from .sampled import SampledPattern, sampled_dot
 
 __all__ = [
@@ -160,6 +160,16 @@ class Factorization(torch.nn.Module):
         ``c^(1/len)`` scales ``W`` by ``c``."""
         return self.factors()
 
+    def escape_plateau(self, pattern: SampledPattern, seed: int) -> bool:
+        """Leave a plateau of the training loss by a change of the model's own.
+
+        Called by the training loop when the loss has stopped falling (see
+        :func:`dmc.core.training.train`); returns True when the parameters were
+        changed (the loop then restarts the optimizer's memory). Models without
+        such a move return False.
+        """
+        return False
+
     def __init__(self, shape: tuple[int, int]):
         super().__init__()
         self.shape = tuple(shape)
@@ -237,12 +247,22 @@ class CompressedNetwork(Factorization):
     no m x n or d x d matrix is built.
     """
 
-    def __init__(self, U: torch.Tensor, cores: list[torch.Tensor], V: torch.Tensor, gamma: float):
+    def __init__(
+        self,
+        U: torch.Tensor,
+        cores: list[torch.Tensor],
+        V: torch.Tensor,
+        gamma: float,
+        init_scale: float | None = None,
+    ):
         super().__init__((U.shape[0], V.shape[0]))
         self.U = torch.nn.Parameter(U)
         self.cores = torch.nn.ParameterList([torch.nn.Parameter(c) for c in cores])
         self.V = torch.nn.Parameter(V)
         self.gamma = float(gamma)
+        #: ε of the cores at t = 0 (None: read off cores that start at ε I);
+        #: unused directions go back to it in :meth:`escape_plateau`
+        self.init_scale = float(abs(cores[0][0, 0])) if init_scale is None else float(init_scale)
 
     ratings_defaults = dict(rank=5, init_scale=1.0, gamma=0.0, weight_decay=0.0, max_iter=100)
 
@@ -260,17 +280,101 @@ class CompressedNetwork(Factorization):
         )
 
     def get_config(self):
-        return {"gamma": self.gamma}
+        return {"gamma": self.gamma, "init_scale": self.init_scale}
 
     @classmethod
     def from_state(cls, tensors, config):
         cores = [tensors[f"cores.{k}"] for k in range(len(tensors) - 2)]
-        model = cls(tensors["U"], cores, tensors["V"], config["gamma"])
+        model = cls(tensors["U"], cores, tensors["V"], config["gamma"], config.get("init_scale"))
         model.param_groups()  # freezes U and V when gamma = 0
         return model
 
     def scale_factors(self):
         return list(self.cores)
+
+    def escape_plateau(self, pattern, seed):
+        """Greedy rank-one step: bring the residual's top direction into the subspace.
+
+        From a small initialisation the compressed network learns one component
+        after another. With a condition number of 10 or more a weak component
+        waits for hundreds or thousands of iterations: it grows at a rate
+        proportional to its current (tiny) size, under a step held down by the
+        curvature of the learned components, and its direction may lie mostly
+        outside the span of ``U`` and ``V``. At such a plateau the residual
+        ``P_Ω(Φ − W)`` is dominated by the missing components, so its top singular
+        pair ``(u, v)`` points at the next one.
+
+        The move: write ``W = Ũ diag(s) Ṽᵀ`` (exact, from QR decompositions of
+        ``U``, ``V`` and the ``k x k`` product) with balanced diagonal cores
+        ``s_i^(1/L)``; make ``(u, v)`` orthogonal to the learned directions
+        (``s_i > 1e-3 s_1``); put it, at the least-squares magnitude
+        ``t = ⟨P_Ω(u vᵀ), R⟩ / ‖P_Ω(u vᵀ)‖²``, into the unused slot it overlaps
+        most (a component on its way, which it replaces) or else the weakest one;
+        the other slots keep their values. The move is undone if it does not
+        lower the loss. It is skipped (False) when ``u vᵀ``, before or after it
+        is made orthogonal to the learned directions, would explain less than a
+        fifth of the residual's energy (then the plateau is slow convergence or
+        noise, not a missing component), when r̂ = k / 2 directions are learned
+        already (the move never takes the fit past the rank estimate), when the
+        subspace is as wide as the matrix, or when the outer factors are frozen
+        (``gamma = 0``).
+
+        Costs one top singular pair of a sparse m x n matrix with |Ω| entries and
+        ``O((m + n) k² + k³)``; the loop calls it at most once every few iterations.
+        """
+        if self.gamma == 0 or self.U.shape[1] >= min(self.shape):
+            return False  # frozen, or no room for a direction outside the subspace
+        with torch.no_grad():
+            direction = residual_direction(self, pattern, seed)
+            if direction.share < ESCAPE_MIN_SHARE:
+                return False
+            u, v, rows, cols, residual = (
+                direction.u,
+                direction.v,
+                direction.rows,
+                direction.cols,
+                direction.residual,
+            )
+            U, V = self.U.double().cpu().numpy(), self.V.double().cpu().numpy()
+            cores = [c.double().cpu().numpy() for c in self.cores]
+            k, depth = U.shape[1], len(cores)
+            C = cores[0] if depth == 1 else np.linalg.multi_dot(cores[::-1])
+            QU, RU = np.linalg.qr(U)
+            QV, RV = np.linalg.qr(V)
+            P, s, Qt = np.linalg.svd(RU @ C @ RV.T)
+            Ul, Vl = QU @ P, QV @ Qt.T
+            keep = int((s > _LEARNED * s[0]).sum()) if s[0] > 0 else 0
+            if keep >= max(1, k // 2):
+                return False  # r̂ = k / 2 directions learned: the rank estimate is reached
+            u = _unit(u - Ul[:, :keep] @ (Ul[:, :keep].T @ u))
+            v = _unit(v - Vl[:, :keep] @ (Vl[:, :keep].T @ v))
+            a = u[rows] * v[cols]
+            t = float(a @ residual) / float(a @ a)
+            if t * float(a @ residual) < ESCAPE_MIN_SHARE * float(residual @ residual):
+                return False  # the residual is in the learned directions: slow, not stuck
+            # the slot the direction takes: the unused one it overlaps most (a component
+            # on its way), else the weakest; the other slots keep their values
+            overlap = np.abs(u @ Ul[:, keep:]) * np.abs(v @ Vl[:, keep:])
+            slot = keep + (int(np.argmax(overlap)) if overlap.max() > 0.25 else k - keep - 1)
+            others = [j for j in range(keep, k) if j != slot]
+            new_U = _in_order(Ul[:, :keep], np.sign(t) * u, Ul[:, others])
+            new_V = _in_order(Vl[:, :keep], v, Vl[:, others])
+            floor = 1e-3 * self.init_scale
+            rest = np.maximum(s[others] ** (1 / depth), floor)
+            diag = np.concatenate([s[:keep] ** (1 / depth), [abs(t) ** (1 / depth)], rest])
+            before = [p.detach().clone() for p in self.parameters()]
+            like = self.U
+            as_t = lambda a: torch.as_tensor(a, dtype=like.dtype, device=like.device)  # noqa: E731
+            self.U.copy_(as_t(new_U))
+            self.V.copy_(as_t(new_V))
+            for core in self.cores:
+                core.copy_(as_t(np.diag(diag)))
+            after = (pattern.values - self.predict(pattern)).double()
+            if float(torch.dot(after, after)) >= float(residual @ residual):
+                for p, old in zip(self.parameters(), before):
+                    p.copy_(old)
+                return False
+        return True
 
     def factors(self):
         return [self.V.T, *self.cores, self.U]
@@ -379,7 +483,7 @@ def original_network(
     """The wide network: width ``d`` (default ``max(m, n)``), ε-scaled orthogonal init."""
     m, n = obs.shape
     d = max(m, n) if width is None else width
-    _check_fits_in_memory(m, n, d, depth, dtype, device)
+    check_wide_network_fits_in_memory(m, n, d, depth, dtype, device)
     return OriginalNetwork(
         _orthogonal_weights(m, n, d, depth, init_scale, rng, dtype, device), dense_predict=True
     )
@@ -389,7 +493,7 @@ def narrow_network(obs, *, rank, depth, init_scale, rng, dtype, device) -> DeepN
     """The narrow network: width ``2 r̂``, ε-scaled (semi-)orthogonal init."""
     m, n = obs.shape
     k = min(2 * rank, m, n)
-    _check_factors_fit_in_memory(m, n, k, dtype, device, "narrow")
+    check_factors_fit_in_memory(m, n, k, dtype, device, "narrow")
     return NarrowNetwork(_orthogonal_weights(m, n, k, depth, init_scale, rng, dtype, device))
 
 
@@ -401,7 +505,7 @@ def burer_monteiro(obs, *, rank, init_scale, init, rng, dtype, device) -> DeepNe
     triplets of the rescaled observed matrix ``P_Ω(Φ) / p``.
     """
     m, n = obs.shape
-    _check_factors_fit_in_memory(m, n, rank, dtype, device, "burer-monteiro")
+    check_factors_fit_in_memory(m, n, rank, dtype, device, "burer-monteiro")
     if init == "spectral":
         Ur, s, Vr = top_singular_triplets(obs, rank, rng)
         root = np.sqrt(s / obs.fraction)
@@ -438,7 +542,7 @@ def compressed_network(
     transpose converged).
     """
     m, n = obs.shape
-    _check_factors_fit_in_memory(m, n, 2 * rank, dtype, device, "compressed")
+    check_factors_fit_in_memory(m, n, 2 * rank, dtype, device, "compressed")
     Ur, _, Vr = top_singular_triplets(obs, rank, rng)
     Q = _ImplicitSemiOrthogonal(m, n, n_reflectors=2 * rank + 2, rng=rng)
     k = min(2 * rank, max(m, n))
@@ -471,6 +575,22 @@ def top_singular_triplets(obs: Observations, rank: int, rng: np.random.Generator
     U, s, Vt = spla.svds(S, k=rank, v0=v0)
     order = np.argsort(s)[::-1]
     return U[:, order], s[order], Vt[order].T
+
+
+#: directions of W with singular values above this fraction of the largest are learned
+_LEARNED = 1e-3
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x)
+
+
+def _in_order(learned: np.ndarray, new: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Orthonormal columns: ``learned`` (already orthonormal), ``new`` (orthogonal to
+    them), then ``rest`` made orthogonal to all before, column by column (QR), so
+    that each keeps its place."""
+    Q, R = np.linalg.qr(np.hstack([learned, new[:, None], rest]))
+    return Q * np.where(np.diag(R) < 0, -1.0, 1.0)
 
 
 def _orth(M: np.ndarray, k: int) -> np.ndarray:
@@ -533,62 +653,3 @@ class _ImplicitSemiOrthogonal:
         out = np.empty_like(Z)
         out[self.perm] = self.signs[:, None] * Z
         return out[: self.n]
-
-
-def _available_memory(device: torch.device) -> int:
-    if device.type == "cuda":
-        return int(torch.cuda.mem_get_info(device)[0])
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 2**63 - 1
-
-
-def _check_factors_fit_in_memory(m, n, k, dtype, device, method):
-    """Refuse, before allocating, outer factors (m x k, n x k) that would not fit.
-
-    A matrix with hundreds of billions of rows (indices beyond int32 are fine,
-    a shape of 2**40 rows is not) fails here with a clear message instead of
-    a MemoryError from deep inside numpy.
-    """
-    itemsize = torch.finfo(dtype).bits // 8
-    # the initialisation's float64 temporaries and the sparse matrix's row pointers
-    host = 8 * (4 * (m + n) * k + 2 * (m + n))
-    # parameters, gradients, the line search's copy and step, backward products
-    dev = itemsize * 5 * (m + n) * k
-    cpu = torch.device("cpu")
-    for need, where in ((host, cpu), (dev, device)):
-        have = _available_memory(where)
-        if need > 0.8 * have:
-            gib = 2**30
-            raise ProblemTooLargeError(
-                f"The {method} model needs about {need / gib:.1f} GiB on {where} for factors "
-                f"of width {k}, but only {have / gib:.1f} GiB is available. Got a {m} x {n} "
-                "matrix: check the 'shape' of the observations (indices far beyond the "
-                "number of rows or columns make a huge matrix) or lower the 'rank'."
-            )
-
-
-def _check_fits_in_memory(m, n, d, depth, dtype, device):
-    """Refuse, before allocating, a wide network whose training would not fit."""
-    itemsize = torch.finfo(dtype).bits // 8
-    n_params = d * n + (depth - 2) * d * d + m * d
-    # parameters, gradients, the line search's copy and step, backward products,
-    # plus the dense end-to-end matrix and its gradient
-    need = itemsize * (5 * n_params + 3 * m * n)
-    have = _available_memory(device)
-    if need > 0.8 * have:
-        gib = 2**30
-        raise ProblemTooLargeError(
-            f"The original (wide) network for a {m} x {n} matrix with width {d} and depth "
-            f"{depth} needs about {need / gib:.1f} GiB to train, but only {have / gib:.1f} GiB "
-            f"is available on {device}. Use method='compressed', which never builds the "
-            "d x d weights, or a smaller 'width'."
-        )

@@ -116,6 +116,18 @@ class GradientDescent(torch.optim.Optimizer):
         """The base step of the last accepted step (None before the first)."""
         return self.state[self._params[0]].get("step_size")
 
+    def restart(self) -> None:
+        """Forget the memory of past steps (after the parameters were changed from outside).
+
+        The next step evaluates the loss afresh and takes a plain gradient step
+        from the current step size (no Barzilai–Borwein step across the change).
+        """
+        state = self.state[self._params[0]]
+        eta, n_steps = state.get("eta", self.defaults["lr"]), state.get("n_steps", 0)
+        self.state.clear()
+        if n_steps:
+            self.state[self._params[0]].update(eta=eta, n_steps=n_steps)
+
     @torch.no_grad()
     def step(self, closure):
         """One step; returns the loss at the new point, or None when no step decreases it.
@@ -130,10 +142,10 @@ class GradientDescent(torch.optim.Optimizer):
         params = self._params
         multipliers = [g["step_multiplier"] for g in self.param_groups for _ in g["params"]]
         state = self.state[params[0]]
-        if "loss" not in state:  # first step: the loss and gradient at the start
+        if "loss" not in state:  # first step, or after a restart
             state["loss"] = self._differentiate(closure()).item()
-            state["eta"] = float(hp["lr"])
-            state["n_steps"] = 0
+            state.setdefault("eta", float(hp["lr"]))
+            state.setdefault("n_steps", 0)
         loss_value, eta = state["loss"], state["eta"]
         search = hp["search"]
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]

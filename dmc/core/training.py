@@ -25,9 +25,18 @@ import torch
 from ..exceptions import ConvergenceWarning, DivergenceError
 from .models import Factorization
 from .optim import GradientDescent
+from .residual import ESCAPE_MIN_SHARE, residual_direction
 from .sampled import SampledPattern
 
 logger = logging.getLogger("dmc")
+
+#: below this relative residual no component counts as missing (the rest of the
+#: residual is the last digits of learned ones)
+_MISSING_ABOVE = 1e-3
+
+#: a plateau: the loss fell by less than this fraction over this many iterations
+_PLATEAU_DROP = 0.01
+_PLATEAU_WINDOW = 10
 
 __all__ = ["TrainingOutcome", "default_optimizer", "train"]
 
@@ -83,6 +92,7 @@ def train(
     tol: float = 1e-8,
     n_iter_no_change: int | None = None,
     stall_tol: float = 1e-7,
+    escape_plateaus: bool = False,
     evaluate=None,
     eval_every: int = 1,
     callback=None,
@@ -127,6 +137,13 @@ def train(
         Stop when the loss fell by less than a fraction ``stall_tol`` over the
         last ``n_iter_no_change`` iterations (checked only once the loss is
         below half its starting value, so the initial plateau never triggers it).
+    escape_plateaus : bool
+        At a plateau (the loss fell by less than 1% over the last 10 iterations)
+        let the model leave it by a move of its own
+        (:meth:`~dmc.core.models.Factorization.escape_plateau`: for the compressed
+        network, the residual's top singular direction enters its subspace at its
+        least-squares size), then restart the optimizer's memory. At most one
+        attempt per 10 iterations; each is recorded in ``history["escape"]``.
     evaluate : callable or None
         ``evaluate(model) -> float``, e.g. the recovery error against a known
         matrix, recorded every ``eval_every`` iterations; its time is not
@@ -170,6 +187,8 @@ def train(
     history = {"iteration": [], "loss": [], "residual": [], "step_size": [], "time": []}
     if evaluate is not None:
         history["recovery_error"] = []
+    if escape_plateaus:
+        history["escape"] = []
 
     fit_term = 0.0  # the data part ½‖P_Ω(W − Φ)‖² of the last loss evaluated
 
@@ -195,6 +214,8 @@ def train(
         history["residual"].append(math.sqrt(2.0 * float(fit_term)) / scale)
         history["step_size"].append(eta_value)
         history["time"].append(elapsed)
+        if escape_plateaus:
+            history["escape"].append(escaped)
         if evaluate is not None:
             due = it % eval_every == 0
             history["recovery_error"].append(float(evaluate(model)) if due else math.nan)
@@ -206,6 +227,7 @@ def train(
             history[key].extend(meta["history"].get(key, [math.nan] * length))
         loss_value, loss0, clock = meta["loss_value"], meta["loss0"], meta["clock"]
         first = meta["n_iter"] + 1
+        last_attempt = meta.get("last_attempt", 0)
         if first > max_iter or meta["stop_reason"] not in ("", "max_iter", "callback"):
             # the saved fit had finished: nothing left to do
             _check_finite(params)
@@ -226,9 +248,11 @@ def train(
                 "and 'init_scale'."
             )
         clock += time.perf_counter() - start
+        escaped = False
         record(0, loss_value, 0.0, clock)
         loss0 = loss_value
         first = 1
+        last_attempt = 0
 
     def save_state(iteration, stop_reason="", converged=False):
         checkpoint.save(
@@ -241,6 +265,7 @@ def train(
                 loss_value=loss_value,
                 loss0=loss0,
                 clock=clock,
+                last_attempt=last_attempt,
                 history=history,
             ),
         )
@@ -271,6 +296,14 @@ def train(
                 f"Training diverged at iteration {it} with {type(optimizer).__name__} "
                 "(the loss became non-finite). Use a smaller learning rate."
             )
+        escaped = False
+        if escape_plateaus and _plateau(history["loss"], loss_value, it - last_attempt):
+            last_attempt = it
+            escaped = model.escape_plateau(pattern, seed=it)
+            if escaped:
+                _restart(optimizer)
+                with torch.no_grad():
+                    loss_value = loss_fn().item()
         clock += time.perf_counter() - start
         record(it, loss_value, eta, clock)
         residual = history["residual"][-1]
@@ -293,6 +326,14 @@ def train(
     if checkpoint is not None:
         save_state(it, reason, converged)
 
+    missing = ""
+    if reason in ("max_iter", "stalled") and history["residual"][-1] > max(tol, _MISSING_ABOVE):
+        share = residual_direction(model, pattern, seed=it).share
+        if share >= ESCAPE_MIN_SHARE:
+            missing = (
+                f" The residual still holds a component the fit has not learned (one "
+                f"rank-one direction explains {share:.0%} of it)"
+            )
     if reason == "max_iter":
         residual = history["residual"][-1]
         advice = (
@@ -301,9 +342,21 @@ def train(
             if residual > 0.99 and weight_decay == 0
             else "Increase 'max_iter', or loosen 'tol'."
         )
+        if missing and not escape_plateaus:
+            advice += missing + ": leave 'escape_plateaus' on (the default)."
+        elif missing:
+            advice += missing + "."
         warnings.warn(
             f"Training stopped at max_iter={max_iter} before reaching tol={tol:g} "
             f"(relative training residual {residual:.3g}). {advice}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    if reason == "stalled" and missing:
+        warnings.warn(
+            f"Training stopped on n_iter_no_change={n_iter_no_change} at a relative "
+            f"training residual of {history['residual'][-1]:.3g}, on a plateau, not at the "
+            f"end.{missing}: raise 'n_iter_no_change' or 'max_iter'.",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -321,6 +374,23 @@ def train(
         "stopped after %d iterations (%s), residual %.3e", it, reason, history["residual"][-1]
     )
     return TrainingOutcome(n_iter=it, converged=converged, stop_reason=reason, history=history)
+
+
+def _plateau(losses, loss_value, since_attempt) -> bool:
+    """The loss fell by less than ``_PLATEAU_DROP`` over the last ``_PLATEAU_WINDOW`` steps."""
+    window = _PLATEAU_WINDOW
+    if since_attempt < window or len(losses) < window:
+        return False
+    before = losses[-window]
+    return before - loss_value < _PLATEAU_DROP * before
+
+
+def _restart(optimizer) -> None:
+    """Forget the optimizer's memory of steps taken before the parameters moved."""
+    if isinstance(optimizer, GradientDescent):
+        optimizer.restart()
+    else:
+        optimizer.state.clear()
 
 
 def _torch_groups(model: Factorization) -> list[dict]:

@@ -79,6 +79,10 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     n_iter_no_change : int or None, default None
         Also stop when the loss stops improving over this many iterations
         (for noisy data, which never reaches ``tol``).
+    escape_plateaus : bool or None, default None
+        Leave plateaus of the training loss by bringing the residual's top
+        direction into the model (see :func:`dmc.complete`); None: on with
+        ``step_size="auto"`` and no ``weight_decay``.
     weight_decay : float, default 0.0
         λ of a ``(λ/2) Σ ‖θ‖²`` penalty on the trained parameters.
     fold_in_alpha : float, default 1e-6
@@ -210,6 +214,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         max_iter=1000,
         tol=1e-8,
         n_iter_no_change=None,
+        escape_plateaus=None,
         weight_decay=0.0,
         fold_in_alpha=1e-6,
         clip=None,
@@ -228,6 +233,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.escape_plateaus = escape_plateaus
         self.weight_decay = weight_decay
         self.fold_in_alpha = fold_in_alpha
         self.clip = clip
@@ -530,6 +536,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 max_iter=self.max_iter,
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
+                escape_plateaus=self.escape_plateaus,
                 dtype=input_dtype.name if self.dtype is None else self.dtype,
                 device=self.device,
                 random_state=self.random_state,

@@ -14,13 +14,16 @@ import warnings
 import numpy as np
 import torch
 
+from .._validation import check_choice, check_float, check_int
 from ..core import models
 from ..core.complete import METHODS, complete
 from ..core.metrics import recovery_error, recovery_evaluator
+from ..core.observations import Observations
 from ..core.sampled import SampledPattern
 from ..core.training import train
-from ..data.synthetic import Problem
-from ..exceptions import ConvergenceWarning
+from ..data.synthetic import LowRankMatrix, Problem, low_rank_matrix, make_problem, sample_entries
+from ..exceptions import ConvergenceWarning, DivergenceError
+from .summaries import effective_rank
 
 __all__ = [
     "machine",
@@ -30,6 +33,8 @@ __all__ = [
     "rank_sweep",
     "parsimony",
     "reference_step_size",
+    "phase_transition",
+    "depth_experiment",
 ]
 
 F64 = dict(dtype=torch.float64, device=torch.device("cpu"))
@@ -233,8 +238,6 @@ def parsimony(
     values has a relative spread ``(max − min) / max``; ``spread`` is the
     largest of these over layers and iterations.
     """
-    from ..data.synthetic import make_problem
-
     problem = make_problem(shape, rank, fraction=fraction, random_state=seed)
     obs = problem.observations
     rng = np.random.default_rng(seed)
@@ -283,6 +286,217 @@ def parsimony(
         recovery_error=err,
         step_size=eta,
     )
+
+
+def phase_transition(
+    shape=(500, 500),
+    rank: int = 5,
+    *,
+    condition_numbers=(1.0, 10.0),
+    rank_factors=(1, 2),
+    oversampling=(1.5, 2.0, 2.5, 3.0, 4.0, 6.0),
+    seeds=(0, 1, 2),
+    method: str = "compressed",
+    success: float = 1e-4,
+    progress=None,
+    **options,
+) -> list[dict]:
+    """The recovery phase transition in the oversampling ratio ρ = |Ω| / (r (m + n − r)).
+
+    For every condition number κ, rank estimate r̂ = factor · ``rank``,
+    oversampling ratio ρ and seed: a rank-``rank`` matrix with singular values
+    spaced geometrically from κ to 1 (entries of unit RMS,
+    :func:`dmc.low_rank_matrix`), ρ r (m + n − r) entries drawn uniformly,
+    completed by :func:`dmc.complete` with ``method`` and its default options
+    (``options`` are passed on: none by default, so that the command follows
+    the library's defaults as they improve). A fit succeeds when its recovery
+    error (relative, on the unobserved entries) is at most ``success``; a fit
+    that diverges counts as a failure with an infinite error.
+
+    The problem depends on (κ, ρ, seed) only: the r̂ of a grid are compared on
+    the same matrices and samples, and the ρ of a seed on the same matrix.
+    Every argument is checked before the first fit.
+
+    Parameters
+    ----------
+    progress : callable or None
+        ``progress(done, total, row)`` after each fit, for a progress bar.
+
+    Returns
+    -------
+    list of dict
+        One row per fit, ordered by κ, r̂, ρ, seed: ``condition_number``,
+        ``rank``, ``rank_estimate``, ``oversampling``, ``seed``, ``n_observed``,
+        ``method``, ``error``, ``success``, ``seconds`` (wall clock of the fit),
+        ``n_iter`` and ``stop_reason``. :mod:`dmc.reproduce.summaries` turns
+        them into success counts and thresholds ρ*.
+    """
+    m, n = _check_pair(shape)
+    rank = check_int(rank, "rank", low=1, high=min(m, n))
+    kappas = _check_values(condition_numbers, "condition_numbers", check_float, low=1.0)
+    factors = _check_values(rank_factors, "rank_factors", check_int, low=1, high=min(m, n) // rank)
+    rhos = _check_values(
+        oversampling,
+        "oversampling",
+        check_float,
+        low=0.0,
+        low_open=True,
+        high=m * n / (rank * (m + n - rank)),
+    )
+    seeds = _check_values(seeds, "seeds", check_int, low=0)
+    success = check_float(success, "success", low=0.0)
+    method = check_choice(method, "method", METHODS)
+    grid = [(k, f, rho, s) for k in kappas for f in factors for rho in rhos for s in seeds]
+    _warm_up()
+    rows = []
+    for done, (kappa, factor, rho, seed) in enumerate(grid, start=1):
+        problem = make_problem(
+            (m, n), rank, oversampling=rho, condition_number=kappa, random_state=seed
+        )
+        row = dict(
+            condition_number=kappa,
+            rank=rank,
+            rank_estimate=factor * rank,
+            oversampling=rho,
+            seed=seed,
+            n_observed=problem.observations.n_observed,
+            method=method,
+        )
+        row.update(_scored_fit(problem, method=method, rank=factor * rank, seed=seed, **options))
+        row["success"] = bool(row["error"] <= success)
+        rows.append(row)
+        if progress is not None:
+            progress(done, len(grid), row)
+    return rows
+
+
+def depth_experiment(
+    shape=(100, 100),
+    rank: int = 5,
+    *,
+    n_observed=(2000, 5000),
+    depths=(2, 3, 4, 5),
+    methods=("original", "compressed"),
+    seeds=(0, 1, 2),
+    rank_estimate: int | None = None,
+    progress=None,
+    **options,
+) -> list[dict]:
+    """Arora, Cohen, Hu and Luo (2019)'s experiment: recovery against depth and |Ω|.
+
+    A standard Gaussian matrix cut to rank ``rank`` by its SVD and scaled to
+    entries of unit root-mean-square (per seed), ``n_observed`` entries drawn
+    uniformly (a sample per seed and count), completed by :func:`dmc.complete`
+    at every depth with every method and its default options otherwise
+    (``options`` are passed on). The original network is full width; the
+    compressed one gets r̂ = ``rank_estimate`` (default: the true rank).
+
+    Parameters
+    ----------
+    progress : callable or None
+        ``progress(done, total, row)`` after each fit.
+
+    Returns
+    -------
+    list of dict
+        One row per fit, ordered by seed, |Ω|, depth, method: ``method``,
+        ``depth``, ``n_observed``, ``oversampling``, ``seed``, ``rank``,
+        ``rank_estimate``, ``n_parameters``, ``error`` (relative Frobenius on the
+        unobserved entries), ``mse`` (mean squared error over all entries, the
+        measure the paper quotes), ``effective_rank`` of the estimate
+        (:func:`dmc.reproduce.summaries.effective_rank`), ``n_iter``,
+        ``stop_reason`` and ``seconds``.
+    """
+    m, n = _check_pair(shape)
+    rank = check_int(rank, "rank", low=1, high=min(m, n))
+    rank_hat = rank if rank_estimate is None else rank_estimate
+    rank_hat = check_int(rank_hat, "rank_estimate", low=1, high=min(m, n))
+    counts = _check_values(n_observed, "n_observed", check_int, low=1, high=m * n - 1)
+    depths = _check_values(depths, "depths", check_int, low=2)
+    methods = [check_choice(x, "methods", METHODS) for x in _check_values(methods, "methods")]
+    seeds = _check_values(seeds, "seeds", check_int, low=0)
+    grid = [(s, c, d, x) for s in seeds for c in counts for d in depths for x in methods]
+    _warm_up()
+    rows, problems = [], {}
+    for done, (seed, count, depth, method) in enumerate(grid, start=1):
+        if (seed, count) not in problems:
+            problems[seed, count] = _unit_rms_problem((m, n), rank, count, seed)
+        problem = problems[seed, count]
+        row = dict(
+            method=method,
+            depth=depth,
+            n_observed=count,
+            oversampling=count / (rank * (m + n - rank)),
+            seed=seed,
+            rank=rank,
+            rank_estimate=None if method == "original" else rank_hat,
+        )
+        row.update(
+            _scored_fit(problem, method=method, rank=rank_hat, seed=seed, depth=depth, **options)
+        )
+        rows.append(row)
+        if progress is not None:
+            progress(done, len(grid), row)
+    return rows
+
+
+def _unit_rms_problem(shape, rank, count, seed) -> Problem:
+    """The truth of ``seed`` scaled to unit RMS, and ``count`` entries of it."""
+    M = low_rank_matrix(shape, rank, random_state=seed)
+    scale = np.sqrt(np.sqrt(np.mean(M.to_dense() ** 2)))
+    truth = LowRankMatrix(M.left / scale, M.right / scale)
+    m, n = shape
+    rows, cols = sample_entries(
+        shape, fraction=count / (m * n), random_state=np.random.default_rng([seed, count])
+    )
+    obs = Observations.from_triplets(rows, cols, truth.entries(rows, cols), shape=shape)
+    return Problem(observations=obs, truth=truth)
+
+
+def _scored_fit(problem: Problem, *, method, rank, seed, **options) -> dict:
+    """One fit without the truth in the loop (its seconds are the fit's own), then scored."""
+    start = time.perf_counter()
+    try:
+        result, wall = _fit(problem, None, method=method, rank=rank, seed=seed, **options)
+    except DivergenceError:
+        return dict(
+            n_parameters=None,
+            error=np.inf,
+            mse=np.inf,
+            effective_rank=np.nan,
+            n_iter=None,
+            stop_reason="diverged",
+            seconds=time.perf_counter() - start,
+        )
+    estimate = result.to_dense()
+    truth = problem.truth.to_dense()
+    return dict(
+        n_parameters=result.n_parameters,
+        error=recovery_error(estimate, truth, problem.observations),
+        mse=float(np.mean((estimate - truth) ** 2)),
+        effective_rank=effective_rank(estimate),
+        n_iter=result.n_iter,
+        stop_reason=result.stop_reason,
+        seconds=wall,
+    )
+
+
+def _check_pair(shape) -> tuple[int, int]:
+    if not (isinstance(shape, (tuple, list)) and len(shape) == 2):
+        raise ValueError(f"The 'shape' parameter must be a pair of ints. Got {shape!r} instead.")
+    return check_int(shape[0], "shape", low=1), check_int(shape[1], "shape", low=1)
+
+
+def _check_values(values, name, check=None, **bounds) -> list:
+    """A non-empty list of distinct values, each checked by ``check(value, name, **bounds)``."""
+    values = list(values) if isinstance(values, (list, tuple, np.ndarray, range)) else [values]
+    if not values:
+        raise ValueError(f"The {name!r} parameter must hold at least one value. Got none.")
+    if check is not None:
+        values = [check(v, name, **bounds) for v in values]
+    if len(set(values)) != len(values):
+        raise ValueError(f"The {name!r} parameter must not repeat a value. Got {values}.")
+    return values
 
 
 def _fit(problem: Problem, truth: np.ndarray, *, method, rank, seed, **options):

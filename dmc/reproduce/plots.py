@@ -18,13 +18,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from .summaries import THRESHOLD_ANCHORS, depth_summary, recovery_thresholds, success_fractions
+
 __all__ = [
     "STYLES",
+    "depth_figure",
+    "depth_panel",
     "error_curve",
     "error_curves",
     "new_figure",
     "parsimony_figure",
     "parsimony_panel",
+    "phase_transition_figure",
+    "phase_transition_panel",
     "rank_sweep_curve",
     "rank_sweep_figure",
     "save",
@@ -42,6 +48,8 @@ _LAYOUTS = {
     "error_curves": dict(ncols=2, width=11.0, height=4.2, sharey=True),
     "rank_sweep_figure": dict(ncols=2, width=10.0, height=4.0, sharey=False),
     "parsimony_figure": dict(ncols=None, width=5.2, height=4.0, sharey=False),
+    "phase_transition_figure": dict(ncols=None, width=5.6, height=4.4, sharey=True),
+    "depth_figure": dict(ncols=2, width=11.0, height=4.2, sharey=False),
 }
 
 _MATPLOTLIB_NEEDED = (
@@ -57,8 +65,9 @@ def new_figure(name: str, n_panels: int = 1):
 
     The figure is a :class:`matplotlib.figure.Figure` made without pyplot, so it
     needs no backend, opens no window and is freed when dropped. ``n_panels`` is
-    the number of items for ``"parsimony_figure"`` (one panel each) and is
-    ignored by the two-panel figures.
+    the number of items for ``"parsimony_figure"`` (one panel each), the number
+    of condition numbers for ``"phase_transition_figure"`` (one panel each), and
+    is ignored by the two-panel figures.
 
     Returns
     -------
@@ -253,3 +262,136 @@ def parsimony_figure(results: list[dict], ax=None):
     for a, res in zip(axes, results):
         parsimony_panel(res, a)
     return axes[0].figure
+
+
+# -- the recovery phase transition ------------------------------------------------------
+
+
+def phase_transition_panel(rows: list[dict], ax=None, *, condition_number, anchors=None):
+    """Fraction of seeds recovered against ρ at one κ, one line per r̂.
+
+    ``rows``: the per-fit rows of :func:`dmc.reproduce.experiments.phase_transition`
+    (those of other κ are ignored). Each line's label gives its threshold ρ*
+    (:func:`dmc.reproduce.summaries.recovery_thresholds`). ``anchors``: other
+    solvers' thresholds, drawn as vertical lines where their ``kappas`` include
+    ``condition_number`` (None: :data:`~dmc.reproduce.summaries.THRESHOLD_ANCHORS`,
+    published at 1000 x 1000 and measured for R2RILS at 500 x 500; ``()``: none).
+    Returns the Axes drawn on.
+    """
+    ax = _single_axes(ax)
+    anchors = THRESHOLD_ANCHORS if anchors is None else anchors
+    rows = [r for r in rows if r["condition_number"] == condition_number]
+    rank = rows[0]["rank"] if rows else None
+    for i, t in enumerate(recovery_thresholds(rows)):
+        rhos, fractions = success_fractions(rows, condition_number, t["rank_estimate"])
+        star = f"{t['threshold']:g}" if t["threshold"] is not None else f"> {t['largest']:g}"
+        factor = "r" if t["rank_estimate"] == rank else f"{t['rank_estimate'] / rank:g}r"
+        seeds = f"{t['n_seeds']} seed" + ("s" if t["n_seeds"] > 1 else "")
+        label = f"dmc, r̂ = {factor} = {t['rank_estimate']}: ρ* {star} ({seeds})"
+        # distinct markers and dashes: lines that coincide stay visible
+        style = dict(marker="os^D"[i % 4], ms=7 - 2 * (i % 3), ls=("-", "--", ":")[i % 3])
+        ax.plot(rhos, fractions, label=label, **style)
+    here = [a for a in anchors if condition_number in a["kappas"]]
+    published = [a for a in here if a["source"] != "measured"]
+    by_rho: dict[float, list[str]] = {}
+    for a in published:
+        by_rho.setdefault(a["rho"], []).append(a["solver"])
+    for i, (rho, solvers) in enumerate(sorted(by_rho.items())):
+        shape = "x".join(str(s) for s in published[0]["shape"])
+        label = f"published ρ* ({shape}, κ = {condition_number:g})" if i == 0 else None
+        ax.axvline(rho, color="0.5", ls=":", lw=1.2, label=label)
+        ax.text(rho, 0.5, " " + ", ".join(solvers), rotation=90, va="center", fontsize=7)
+    for a in here:
+        if a["source"] == "measured":
+            shape = "x".join(str(s) for s in a["shape"])
+            label = f"{a['solver']} ρ* measured (public code, true rank, {shape})"
+            ax.axvline(a["rho"], color="k", ls="--", lw=1.2, label=label)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("oversampling ratio ρ = |Ω| / (r (m + n − r))")
+    ax.set_ylabel("fraction of seeds with error ≤ 1e-4")
+    ax.set_title(f"κ = {condition_number:g}", fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    return ax
+
+
+def phase_transition_figure(rows: list[dict], ax=None, *, anchors=None):
+    """One :func:`phase_transition_panel` per condition number κ in ``rows``, κ ascending.
+
+    ``ax``: one Axes per κ, or None for a new pyplot figure. Returns the Figure.
+    """
+    kappas = sorted({r["condition_number"] for r in rows})
+    axes = _axes(ax, "phase_transition_figure", len(kappas))
+    for a, kappa in zip(axes, kappas):
+        phase_transition_panel(rows, a, condition_number=kappa, anchors=anchors)
+    lows, highs = zip(*(a.get_xlim() for a in axes))
+    for a in axes:  # one ρ axis for every panel, whatever anchors each has
+        a.set_xlim(min(lows), max(highs))
+    return axes[0].figure
+
+
+# -- depth ------------------------------------------------------------------------------
+
+_DEPTH_MEASURES = {
+    "error": ("median_error", "error", "relative recovery error (unobserved entries)"),
+    "mse": ("median_mse", "mse", "mean squared error, all entries (unit RMS)"),
+}
+
+
+def depth_panel(rows: list[dict], ax=None, *, measure: str = "error"):
+    """Error against depth, one line per method and |Ω|, log scale.
+
+    ``rows``: the per-fit rows of :func:`dmc.reproduce.experiments.depth_experiment`.
+    The line joins the medians over seeds; each seed is a faint dot. ``measure``:
+    "error" (relative, on the unobserved entries) or "mse" (mean squared error
+    over all entries). Returns the Axes drawn on.
+    """
+    if measure not in _DEPTH_MEASURES:
+        raise ValueError(
+            f"The 'measure' parameter of depth_panel must be one of {sorted(_DEPTH_MEASURES)}. "
+            f"Got {measure!r} instead."
+        )
+    median_key, key, ylabel = _DEPTH_MEASURES[measure]
+    ax = _single_axes(ax)
+    summary = depth_summary(rows)
+    counts = sorted({r["n_observed"] for r in summary})
+    markers = "osD^v"
+    for method in dict.fromkeys(r["method"] for r in summary):
+        style = dict(STYLES.get(method, {}))
+        style.pop("ls", None)
+        for i, count in enumerate(counts):
+            sel = [r for r in summary if r["method"] == method and r["n_observed"] == count]
+            if not sel:
+                continue
+            ls = ("-", "--", ":", "-.")[i % 4]
+            depths = [r["depth"] for r in sel]
+            values = [r[median_key] for r in sel]
+            label = f"{method}, |Ω| = {count}"
+            ax.semilogy(depths, values, ls=ls, marker=markers[i % 5], label=label, **style)
+            dots = [r for r in rows if r["method"] == method and r["n_observed"] == count]
+            ax.semilogy(
+                [r["depth"] for r in dots],
+                [r[key] for r in dots],
+                ls="none",
+                marker=markers[i % 5],
+                ms=3,
+                alpha=0.35,
+                color=style.get("color"),
+            )
+    ax.set_xticks(sorted({r["depth"] for r in summary}))
+    ax.set_xlabel("depth L")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def depth_figure(rows: list[dict], ax=None):
+    """Recovery error (left) and mean squared error (right) against depth.
+
+    ``ax``: two Axes, or None for a new pyplot figure. Returns the Figure.
+    """
+    left, right = _axes(ax, "depth_figure")
+    depth_panel(rows, left, measure="error")
+    depth_panel(rows, right, measure="mse")
+    return left.figure

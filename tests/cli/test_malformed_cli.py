@@ -97,6 +97,10 @@ CLI = [
         "compare-rank-estimate-0",
     ),
     case(["reproduce", "nothing"], 2, "claim", "invalid choice: 'nothing'", "reproduce-claim"),
+    case(
+        ["reproduce", "fixed-step", "--rhos", "2"], 2, "'--rhos'", "Got it with", "reproduce-rhos"
+    ),
+    case(["reproduce", "depth", "--seeds", "0"], 2, "'--seeds'", "Got 0", "reproduce-seeds-0"),
     case([], 2, "command", "required", "no-command"),
     case(["frobnicate"], 2, "command", "invalid choice: 'frobnicate'", "unknown-command"),
 ]

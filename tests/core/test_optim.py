@@ -178,3 +178,102 @@ def test_a_name_is_registered_once(toy_method):
         models.register_method("toy")(models.NarrowNetwork)
     with pytest.raises(TypeError, match="needs a Factorization subclass"):
         models.register_method("other")(object)
+
+
+# -- leaving plateaus ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ill_conditioned():
+    """100 x 80, rank 3, κ = 10, ρ = 4: the previous default stalled at error ~0.34."""
+    return dmc.make_problem((100, 80), 3, oversampling=4.0, condition_number=10, random_state=1)
+
+
+def test_escape_plateaus_finishes_an_ill_conditioned_fit(ill_conditioned):
+    obs = ill_conditioned.observations
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", dmc.ConvergenceWarning)
+        old = dmc.complete(obs, rank=3, random_state=0, escape_plateaus=False)
+    assert old.stop_reason == "max_iter"
+    assert any("has not learned" in str(w.message) for w in caught)
+    new = dmc.complete(obs, rank=3, random_state=0)
+    assert sum(new.history["escape"]) >= 1
+    assert dmc.recovery_error(new.to_dense(), ill_conditioned.truth, obs) < 1e-6
+    assert dmc.recovery_error(old.to_dense(), ill_conditioned.truth, obs) > 0.1
+    loss = np.asarray(new.history["loss"])
+    assert np.all(np.diff(loss) <= 1e-12 * loss[0])  # a move never raises the loss
+
+
+def test_escape_plateaus_off_is_the_previous_training(ill_conditioned):
+    obs = ill_conditioned.observations
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dmc.ConvergenceWarning)
+        a = dmc.complete(obs, rank=3, random_state=0, escape_plateaus=False, max_iter=200)
+        b = dmc.complete(obs, rank=3, random_state=0, step_size=1e-3, max_iter=50)
+    assert "escape" not in a.history and "escape" not in b.history  # the fixed recipe: off
+
+
+def test_escape_plateau_leaves_frozen_and_other_models_alone(small_problem):
+    pattern = SampledPattern(small_problem.observations, **F64)
+    frozen = models.compressed_network(
+        small_problem.observations,
+        rank=2,
+        depth=3,
+        init_scale=1e-3,
+        gamma=0.0,
+        rng=np.random.default_rng(0),
+        **F64,
+    )
+    before = frozen.to_dense().clone()
+    assert frozen.escape_plateau(pattern, seed=0) is False
+    assert torch.equal(frozen.to_dense(), before)
+    narrow = models.narrow_network(
+        small_problem.observations,
+        rank=2,
+        depth=3,
+        init_scale=1e-3,
+        rng=np.random.default_rng(0),
+        **F64,
+    )
+    assert narrow.escape_plateau(pattern, seed=0) is False
+
+
+def test_escape_plateau_lowers_the_loss_and_keeps_the_frame(ill_conditioned):
+    obs = ill_conditioned.observations
+    pattern = SampledPattern(obs, **F64)
+    model = models.compressed_network(
+        obs, rank=3, depth=3, init_scale=1e-3, gamma=0.3, rng=np.random.default_rng(0), **F64
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dmc.ConvergenceWarning)
+        train(model, pattern, max_iter=150)  # on the plateau: one component learned
+
+    def loss():
+        with torch.no_grad():
+            r = model.predict(pattern) - pattern.values
+            return float(torch.dot(r, r))
+
+    before = loss()
+    assert model.escape_plateau(pattern, seed=0) is True
+    assert loss() < 0.9 * before
+    U, V = model.U.detach(), model.V.detach()
+    eye = torch.eye(U.shape[1], dtype=U.dtype)
+    assert torch.allclose(U.T @ U, eye, atol=1e-10) and torch.allclose(V.T @ V, eye, atol=1e-10)
+
+
+def test_checkpoint_resume_is_bitwise_through_escapes(ill_conditioned, tmp_path):
+    obs = ill_conditioned.observations
+    path = tmp_path / "fit.ckpt"
+    whole = dmc.complete(obs, rank=3, random_state=0)
+    assert sum(whole.history["escape"]) >= 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dmc.ConvergenceWarning)
+        dmc.complete(obs, rank=3, random_state=0, checkpoint=path, checkpoint_every=7, max_iter=90)
+    resumed = dmc.complete(obs, rank=3, random_state=0, checkpoint=path, checkpoint_every=7)
+    assert np.array_equal(resumed.to_dense(), whole.to_dense())
+    assert resumed.history["escape"] == whole.history["escape"]
+
+
+def test_escape_plateaus_refuses_a_non_bool(small_problem):
+    with pytest.raises(TypeError, match="'escape_plateaus' parameter must be True, False or None"):
+        dmc.complete(small_problem.observations, rank=2, escape_plateaus="yes")

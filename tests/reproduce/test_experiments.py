@@ -70,3 +70,66 @@ def test_compare_methods_and_peers_share_one_table():
     names = [r["method"] for r in rows]
     assert names[:4] == list(dmc.METHODS) and "KNNImputer" in names
     assert all(np.isfinite(r["error"]) and r["seconds"] > 0 for r in rows)
+
+
+# -- the threshold experiments, on the --quick grids of `dmc reproduce` -----------------
+
+
+@pytest.fixture(scope="module")
+def phase_rows():
+    progress = []
+    rows = experiments.phase_transition(
+        (60, 60),
+        2,
+        condition_numbers=(1, 10),
+        rank_factors=(1, 2),
+        oversampling=(2, 4),
+        seeds=(0,),
+        progress=lambda done, total, row: progress.append((done, total)),
+        max_iter=200,  # a shape test: the default 1000 iterations take 4x longer
+    )
+    return rows, progress
+
+
+def test_phase_transition_rows(phase_rows):
+    rows, progress = phase_rows
+    assert [(r["condition_number"], r["rank_estimate"], r["oversampling"]) for r in rows] == [
+        (k, f * 2, rho) for k in (1, 10) for f in (1, 2) for rho in (2, 4)
+    ]
+    assert progress == [(i, 8) for i in range(1, 9)]
+    for r in rows:
+        # ρ r (m + n − r) entries
+        assert r["n_observed"] == round(r["oversampling"] * 2 * (60 + 60 - 2))
+        assert r["success"] == (r["error"] <= 1e-4) and r["seconds"] > 0
+        assert r["n_iter"] <= 200 and r["method"] == "compressed" and r["seed"] == 0
+    # the same problem for every r̂: the same observed entries
+    assert rows[0]["n_observed"] == rows[2]["n_observed"]
+
+
+def test_phase_transition_checks_the_grid_before_fitting():
+    with pytest.raises(ValueError, match="'oversampling'"):
+        experiments.phase_transition((20, 20), 2, oversampling=(2, 60))  # more than 400 entries
+    with pytest.raises(ValueError, match="'condition_numbers'"):
+        experiments.phase_transition((20, 20), 2, condition_numbers=(0.5,))
+    with pytest.raises(ValueError, match="'seeds'"):
+        experiments.phase_transition((20, 20), 2, oversampling=(2,), seeds=(0, 0))
+    with pytest.raises(ValueError, match="'rank_factors'"):
+        experiments.phase_transition((20, 20), 5, rank_factors=(1, 5))
+
+
+def test_depth_experiment_rows():
+    rows = experiments.depth_experiment(
+        (30, 30), 2, n_observed=(200, 450), depths=(2, 3), seeds=(0,), max_iter=200
+    )
+    assert [(r["n_observed"], r["depth"], r["method"]) for r in rows] == [
+        (c, d, m) for c in (200, 450) for d in (2, 3) for m in ("original", "compressed")
+    ]
+    problem = experiments._unit_rms_problem((30, 30), 2, 200, 0)
+    assert np.sqrt(np.mean(problem.truth.to_dense() ** 2)) == pytest.approx(1.0)
+    assert problem.observations.n_observed == 200
+    for r in rows:
+        assert np.isfinite([r["error"], r["mse"], r["effective_rank"]]).all()
+        assert 1 <= r["effective_rank"] <= 30 and r["seconds"] > 0
+        assert r["rank_estimate"] == (None if r["method"] == "original" else 2)
+    wide = {(r["n_observed"], r["depth"]): r for r in rows if r["method"] == "original"}
+    assert wide[200, 2]["n_parameters"] == 2 * 30 * 30
