@@ -146,7 +146,7 @@ def complete(
     rank,
     depth=3,
     method="compressed",
-    init_scale=1e-3,
+    init_scale=None,
     gamma=None,
     width=None,
     init="random",
@@ -185,10 +185,13 @@ def complete(
         "original": the wide network of width ``width`` (default max(m, n)).
         "narrow": a deep network of width ``2r̂``.
         "burer-monteiro": ``U Vᵀ`` with ``r̂`` columns (``depth`` is ignored).
-    init_scale : float, default 1e-3
-        ε of the ε-scaled (semi-)orthogonal initialisation, as in the reference
-        experiments. Larger values shorten the plateaus but leave an error
-        floor of about ε³ relative to the entries.
+    init_scale : float or None, default None
+        ε of the ε-scaled (semi-)orthogonal initialisation, per factor. None:
+        1e-3 (the reference experiments) up to depth 3; a deeper network starts
+        at the same end-to-end scale as depth 3, ε^L = 1e-9, so ε = 10^(−9/L)
+        (a per-factor 1e-3 would start the product at 1e-12 at depth 4 and
+        stall). Larger values shorten the plateaus but leave an error floor of
+        about ε^L relative to the entries and weaken the low-rank bias.
     gamma : float or None
         Step ratio γ of the compressed network's outer factors (0 freezes them).
         None: 0.3 with ``step_size="auto"``, 0.01 (the published recipe) with a
@@ -286,6 +289,8 @@ def complete(
     method = check_choice(method, "method", METHODS)
     rank = check_int(rank, "rank", low=1, high=min(m, n))
     depth = check_int(depth, "depth", low=2)
+    if init_scale is None:
+        init_scale = default_init_scale(depth)
     init_scale = check_float(init_scale, "init_scale", low=0.0, low_open=True)
     if gamma is None:
         gamma = DEFAULT_GAMMA["auto" if step_size == "auto" else "fixed"]
@@ -397,6 +402,15 @@ def complete(
             loss = np.asarray(outcome.history["loss"]) * value_scale * value_scale
         outcome.history["loss"] = loss.tolist()
     return CompletionResult(model, method, outcome)
+
+
+def default_init_scale(depth: int) -> float:
+    """The per-factor ε that ``init_scale=None`` selects: 1e-3, or 10^(−9/L) beyond depth 3.
+
+    >>> default_init_scale(3), round(default_init_scale(4), 5)
+    (0.001, 0.00562)
+    """
+    return 1e-3 if depth <= 3 else 10.0 ** (-9.0 / depth)
 
 
 def _check_range(obs, dtype):

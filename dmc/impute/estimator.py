@@ -63,8 +63,9 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         Number of factors L ≥ 2 (of cores, for the compressed network).
     method : {"compressed", "original", "narrow", "burer-monteiro"}, default "compressed"
         The factorization (see :data:`dmc.METHODS` and :func:`dmc.complete`).
-    init_scale : float, default 1e-3
-        ε of the ε-scaled orthogonal initialisation.
+    init_scale : float or None, default None
+        ε of the ε-scaled orthogonal initialisation, per factor; None: 1e-3 up
+        to depth 3, 10^(−9/L) deeper (see :func:`dmc.complete`).
     step_size : "auto" or float, default "auto"
         "auto": backtracking step search; a number: fixed-step gradient descent.
     gamma : float or None, default None
@@ -208,7 +209,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         *,
         depth=3,
         method="compressed",
-        init_scale=1e-3,
+        init_scale=None,
         step_size="auto",
         gamma=None,
         max_iter=1000,
