@@ -325,16 +325,6 @@ class CompressedNetwork(Factorization):
         if self.gamma == 0 or self.U.shape[1] >= min(self.shape):
             return False  # frozen, or no room for a direction outside the subspace
         with torch.no_grad():
-            direction = residual_direction(self, pattern, seed)
-            if direction.share < ESCAPE_MIN_SHARE:
-                return False
-            u, v, rows, cols, residual = (
-                direction.u,
-                direction.v,
-                direction.rows,
-                direction.cols,
-                direction.residual,
-            )
             U, V = self.U.double().cpu().numpy(), self.V.double().cpu().numpy()
             cores = [c.double().cpu().numpy() for c in self.cores]
             k, depth = U.shape[1], len(cores)
@@ -346,6 +336,16 @@ class CompressedNetwork(Factorization):
             keep = int((s > _LEARNED * s[0]).sum()) if s[0] > 0 else 0
             if keep >= max(1, k // 2):
                 return False  # r̂ = k / 2 directions learned: the rank estimate is reached
+            direction = residual_direction(self, pattern, seed)
+            if direction.share < ESCAPE_MIN_SHARE:
+                return False
+            u, v, rows, cols, residual = (
+                direction.u,
+                direction.v,
+                direction.rows,
+                direction.cols,
+                direction.residual,
+            )
             u = _unit(u - Ul[:, :keep] @ (Ul[:, :keep].T @ u))
             v = _unit(v - Vl[:, :keep] @ (Vl[:, :keep].T @ v))
             a = u[rows] * v[cols]

@@ -37,6 +37,8 @@ _MISSING_ABOVE = 1e-3
 #: a plateau: the loss fell by less than this fraction over this many iterations
 _PLATEAU_DROP = 0.01
 _PLATEAU_WINDOW = 10
+#: after a refused move the next attempt waits twice as long, up to this many steps
+_MAX_ATTEMPT_GAP = 160
 
 __all__ = ["TrainingOutcome", "default_optimizer", "train"]
 
@@ -143,7 +145,9 @@ def train(
         (:meth:`~dmc.core.models.Factorization.escape_plateau`: for the compressed
         network, the residual's top singular direction enters its subspace at its
         least-squares size), then restart the optimizer's memory. At most one
-        attempt per 10 iterations; each is recorded in ``history["escape"]``.
+        attempt per 10 iterations; after a refused attempt the next waits twice
+        as long (up to 160), after a move 10 again. Moves are recorded in
+        ``history["escape"]``.
     evaluate : callable or None
         ``evaluate(model) -> float``, e.g. the recovery error against a known
         matrix, recorded every ``eval_every`` iterations; its time is not
@@ -227,7 +231,7 @@ def train(
             history[key].extend(meta["history"].get(key, [math.nan] * length))
         loss_value, loss0, clock = meta["loss_value"], meta["loss0"], meta["clock"]
         first = meta["n_iter"] + 1
-        last_attempt = meta.get("last_attempt", 0)
+        last_attempt, gap = meta["last_attempt"], meta["attempt_gap"]
         if first > max_iter or meta["stop_reason"] not in ("", "max_iter", "callback"):
             # the saved fit had finished: nothing left to do
             _check_finite(params)
@@ -252,7 +256,7 @@ def train(
         record(0, loss_value, 0.0, clock)
         loss0 = loss_value
         first = 1
-        last_attempt = 0
+        last_attempt, gap = 0, _PLATEAU_WINDOW
 
     def save_state(iteration, stop_reason="", converged=False):
         checkpoint.save(
@@ -266,6 +270,7 @@ def train(
                 loss0=loss0,
                 clock=clock,
                 last_attempt=last_attempt,
+                attempt_gap=gap,
                 history=history,
             ),
         )
@@ -297,9 +302,10 @@ def train(
                 "(the loss became non-finite). Use a smaller learning rate."
             )
         escaped = False
-        if escape_plateaus and _plateau(history["loss"], loss_value, it - last_attempt):
+        if escape_plateaus and it - last_attempt >= gap and _plateau(history["loss"], loss_value):
             last_attempt = it
             escaped = model.escape_plateau(pattern, seed=it)
+            gap = _PLATEAU_WINDOW if escaped else min(2 * gap, _MAX_ATTEMPT_GAP)
             if escaped:
                 _restart(optimizer)
                 with torch.no_grad():
@@ -376,10 +382,10 @@ def train(
     return TrainingOutcome(n_iter=it, converged=converged, stop_reason=reason, history=history)
 
 
-def _plateau(losses, loss_value, since_attempt) -> bool:
+def _plateau(losses, loss_value) -> bool:
     """The loss fell by less than ``_PLATEAU_DROP`` over the last ``_PLATEAU_WINDOW`` steps."""
     window = _PLATEAU_WINDOW
-    if since_attempt < window or len(losses) < window:
+    if len(losses) < window:
         return False
     before = losses[-window]
     return before - loss_value < _PLATEAU_DROP * before
