@@ -339,16 +339,10 @@ class CompressedNetwork(Factorization):
             if keep >= max(1, k // 2):
                 return False  # r̂ = k / 2 directions learned: the rank estimate is reached
             Ul, Vl = (QU @ P).cpu().numpy(), (QV @ Qt.T).cpu().numpy()
-            direction = residual_direction(self, pattern, seed)
-            if direction.share < ESCAPE_MIN_SHARE:
+            found = residual_direction(self, pattern, seed)
+            if found.share < ESCAPE_MIN_SHARE:
                 return False
-            u, v, rows, cols, residual = (
-                direction.u,
-                direction.v,
-                direction.rows,
-                direction.cols,
-                direction.residual,
-            )
+            u, v, rows, cols, residual = found.u, found.v, found.rows, found.cols, found.residual
             u = _unit(u - Ul[:, :keep] @ (Ul[:, :keep].T @ u))
             v = _unit(v - Vl[:, :keep] @ (Vl[:, :keep].T @ v))
             a = u[rows] * v[cols]

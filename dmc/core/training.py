@@ -71,7 +71,7 @@ def default_optimizer(
     norm = _data_norm(pattern)
     return GradientDescent(
         _torch_groups(model),
-        lr=_initial_step(pattern) if search else float(step_size),
+        lr=1.0 / norm if search else float(step_size),  # the search adapts it
         search=search,
         rule=step_rule,
         grow=grow,
@@ -411,12 +411,6 @@ def _data_norm(pattern: SampledPattern) -> float:
     """``‖P_Ω(Φ)‖`` in float64 (1 when all observed values are zero)."""
     norm = float(torch.linalg.vector_norm(pattern.values, dtype=torch.float64))
     return norm if norm > 0 else 1.0
-
-
-def _initial_step(pattern: SampledPattern) -> float:
-    """A first trial step; the search adapts it within a few iterations."""
-    norm = float(torch.linalg.vector_norm(pattern.values, dtype=torch.float64))
-    return 1.0 / norm if norm > 0 else 1.0
 
 
 def _no_descent(residual, loss_value, loss0, tol):
