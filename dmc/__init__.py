@@ -9,22 +9,47 @@ subspace where learning happens.
 >>> result = dmc.complete(problem.observations, rank=2, random_state=0)
 >>> result.to_dense().shape
 (40, 30)
+
+``import dmc`` itself imports nothing heavy (PEP 562): the first use of any of
+its names (``dmc.complete``, ``dmc.load``, ``dmc.io``, ...) imports them all at
+once, torch and scikit-learn included, so that every class that
+:func:`dmc.load` may find in a file is registered by then.
 """
 
-from . import data as datasets
-from .core import METHODS, CompletionResult, Observations, complete, recovery_error, rmse
-from .data import LowRankMatrix, Problem, low_rank_matrix, make_problem, sample_entries
-from .exceptions import (
-    ConvergenceWarning,
-    DivergenceError,
-    FileFormatError,
-    ProblemTooLargeError,
-)
-from .impute import DeepMatrixCompletion, model_selection
-from .io import load
-from .recommend import RatingsModel, evaluation
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+#: public name -> (module, attribute; None: the module itself)
+_EXPORTS = {
+    "METHODS": ("dmc.core", "METHODS"),
+    "CompletionResult": ("dmc.core", "CompletionResult"),
+    "ConvergenceWarning": ("dmc.exceptions", "ConvergenceWarning"),
+    "DeepMatrixCompletion": ("dmc.impute", "DeepMatrixCompletion"),
+    "DivergenceError": ("dmc.exceptions", "DivergenceError"),
+    "FileFormatError": ("dmc.exceptions", "FileFormatError"),
+    "LowRankMatrix": ("dmc.data", "LowRankMatrix"),
+    "Observations": ("dmc.core", "Observations"),
+    "Problem": ("dmc.data", "Problem"),
+    "RatingsModel": ("dmc.recommend", "RatingsModel"),
+    "ProblemTooLargeError": ("dmc.exceptions", "ProblemTooLargeError"),
+    "complete": ("dmc.core", "complete"),
+    "datasets": ("dmc.data", None),
+    "evaluation": ("dmc.recommend.evaluation", None),
+    "load": ("dmc.io", "load"),
+    "low_rank_matrix": ("dmc.data", "low_rank_matrix"),
+    "make_problem": ("dmc.data", "make_problem"),
+    "model_selection": ("dmc.impute.model_selection", None),
+    "recovery_error": ("dmc.core", "recovery_error"),
+    "rmse": ("dmc.core", "rmse"),
+    "sample_entries": ("dmc.data", "sample_entries"),
+}
+
+#: the sub-packages that are attributes of ``dmc`` once it is in use
+_SUBPACKAGES = ("core", "data", "exceptions", "impute", "io", "recommend")
 
 __all__ = [
     "METHODS",
@@ -49,3 +74,37 @@ __all__ = [
     "rmse",
     "sample_entries",
 ]
+
+if TYPE_CHECKING:  # what the first use imports (for type checkers and tests/test_layout.py)
+    from . import data as datasets
+    from .core import METHODS, CompletionResult, Observations, complete, recovery_error, rmse
+    from .data import LowRankMatrix, Problem, low_rank_matrix, make_problem, sample_entries
+    from .exceptions import (
+        ConvergenceWarning,
+        DivergenceError,
+        FileFormatError,
+        ProblemTooLargeError,
+    )
+    from .impute import DeepMatrixCompletion, model_selection
+    from .io import load
+    from .recommend import RatingsModel, evaluation
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS or name in _SUBPACKAGES:
+        _import_all()
+        return globals()[name]
+    raise AttributeError(f"module 'dmc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS, *_SUBPACKAGES})
+
+
+def _import_all() -> None:
+    """Import every public name (and so every storable class), once."""
+    for package in _SUBPACKAGES:
+        importlib.import_module(f"dmc.{package}")  # binds dmc.<package>
+    for name, (module, attribute) in _EXPORTS.items():
+        value = importlib.import_module(module)
+        globals()[name] = value if attribute is None else getattr(value, attribute)

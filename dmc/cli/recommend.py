@@ -2,31 +2,17 @@
 
 Wired into ``dmc/cli/main.py`` with ``add_recommend_parser(sub)``; ``main`` runs it
 on its own (as ``dmc recommend`` does). This module is part of the
-command line: it prints; the library does not.
+command line: it prints; the library does not. Building the parser imports nothing
+heavy; running the command imports the library (:func:`_run`).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import math
 import sys
-import time
 
-import numpy as np
-
-from ..core.complete import METHODS
-from ..core.observations import DUPLICATES
-from ..data.readers import FORMATS, read_ratings
-from ..recommend.evaluation import (
-    mae,
-    ndcg_at_k,
-    precision_at_k,
-    rank_heldout,
-    recall_at_k,
-    rmse,
-    user_holdout_split,
-)
-from ..recommend.model import RatingsModel
+from .options import DUPLICATES, FORMATS, METHODS, check_at_least, check_output_file
 
 __all__ = ["add_recommend_parser", "main", "run_recommend"]
 
@@ -45,39 +31,65 @@ def add_recommend_parser(subparsers):
         ),
     )
     p.add_argument("ratings_file", help="path of the ratings file")
-    p.add_argument("--format", default="auto", choices=FORMATS, help="file layout (auto)")
-    p.add_argument("--sep", default=None, help="field separator of a CSV file (,)")
     p.add_argument(
-        "--method", default="compressed", choices=METHODS, help="deep factorization (compressed)"
+        "--format",
+        default="auto",
+        choices=FORMATS,
+        metavar="FORMAT",
+        help="file layout: %(choices)s (default: auto)",
     )
-    p.add_argument("--rank", type=int, default=None, help="rank estimate (method default)")
+    p.add_argument("--sep", default=None, help="field separator of a CSV file (default: ,)")
+    p.add_argument(
+        "--method",
+        default="compressed",
+        choices=METHODS,
+        metavar="METHOD",
+        help="deep factorization: %(choices)s (default: compressed)",
+    )
+    p.add_argument(
+        "--rank",
+        type=int,
+        default=None,
+        help="rank estimate (default: the method's, see RATINGS_DEFAULTS)",
+    )
     p.add_argument(
         "--test-fraction",
         type=float,
         default=0.2,
-        help="share of each user's ratings held out for the metrics; 0 fits everything (0.2)",
+        help="share of each user's ratings held out for the metrics, in [0, 1); 0 fits "
+        "everything (default: 0.2)",
     )
-    p.add_argument("--top-k", type=int, default=10, help="length of the top-k lists (10)")
+    p.add_argument(
+        "--top-k", type=int, default=10, help="length of the top-k lists, at least 1 (default: 10)"
+    )
     p.add_argument(
         "--threshold",
         type=float,
         default=4.0,
-        help="held-out ratings at or above it are relevant for precision/recall/NDCG (4)",
+        help="held-out ratings at or above it are relevant for precision/recall/NDCG (default: 4)",
     )
     p.add_argument(
         "--duplicates",
         default="raise",
         choices=DUPLICATES,
-        help="policy for a (user, item) pair rated twice (raise)",
+        metavar="POLICY",
+        help="policy for a (user, item) pair rated twice: %(choices)s (default: raise)",
     )
-    p.add_argument("--output", default=None, help="CSV file to write (nothing written if absent)")
+    p.add_argument(
+        "--output",
+        default=None,
+        help="CSV file to write, in an existing folder, checked before the fit "
+        "(default: none, nothing written)",
+    )
     p.add_argument(
         "--write",
         default="topk",
         choices=("topk", "predictions"),
-        help="top-k lists of every user, or predictions of the held-out ratings (topk)",
+        help="top-k lists of every user, or predictions of the held-out ratings (default: topk)",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed of split and fit (0)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="random seed of split and fit, at least 0 (default: 0)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_recommend)
     return p
@@ -100,12 +112,13 @@ def run_recommend(args) -> int:
         return 2
 
 
-def _run(args) -> int:
+def _check(args) -> None:
+    """The options, before the file is read or anything is fitted."""
     if not 0.0 <= args.test_fraction < 1.0:
         raise ValueError(
             f"The '--test-fraction' option must be in [0, 1). Got {args.test_fraction} instead."
         )
-    if not np.isfinite(args.threshold):
+    if not math.isfinite(args.threshold):
         raise ValueError(
             f"The '--threshold' option must be a finite number. Got {args.threshold} instead."
         )
@@ -115,102 +128,16 @@ def _run(args) -> int:
         raise ValueError(
             "The '--write predictions' option needs held-out ratings. Got --test-fraction 0."
         )
-    data = read_ratings(args.ratings_file, format=args.format, sep=args.sep, as_frame=False)
-    users, items, ratings = data["user"], data["item"], data["rating"]
-    n_users, n_items = np.unique(users).size, np.unique(items).size
-    print(
-        f"dmc recommend: {ratings.size:,} ratings, {n_users:,} users, {n_items:,} items "
-        f"from {args.ratings_file}"
-    )
-    if args.test_fraction > 0:
-        train, test = user_holdout_split(
-            users, test_fraction=args.test_fraction, random_state=args.seed
-        )
-        print(
-            f"held out {args.test_fraction:.0%} of each user's ratings (seed {args.seed}): "
-            f"{train.size:,} to fit, {test.size:,} to test"
-        )
-    else:
-        train, test = np.arange(ratings.size), np.zeros(0, dtype=np.int64)
-
-    model = RatingsModel(
-        method=args.method,
-        rank=args.rank,
-        duplicates=args.duplicates,
-        random_state=args.seed,
-        verbose=not args.no_progress,
-    )
-    start = time.perf_counter()
-    model.fit(users[train], items[train], ratings[train])
-    seconds = time.perf_counter() - start
-    print(
-        f"fitted {args.method} (rank {model.rank_}, "
-        f"{model.completion_.n_parameters:,} deep parameters, "
-        f"shrinkage {model.shrinkage_:g}) in {seconds:.1f} s"
-    )
-    k = min(args.top_k, model.items_.size)
-
-    pred = cold = None
-    if test.size:
-        pred, cold = model.predict(users[test], items[test], return_cold=True)
-        y = ratings[test]
-        print(f"held-out RMSE {rmse(y, pred):.4f}   MAE {mae(y, pred):.4f}")
-        test_users = np.unique(users[test])
-        rec = model.recommend_many(test_users, k)
-        recommended = _lists(rec, test_users)
-        relevant = {}
-        for user, item, rating in zip(users[test].tolist(), items[test].tolist(), y.tolist()):
-            if rating >= args.threshold:
-                relevant.setdefault(user, {})[item] = 1.0
-        rel_lists = [relevant.get(user, {}) for user in test_users.tolist()]
-        if any(rel_lists):
-            print(
-                f"top-{k} among unseen items, relevant = held-out rating ≥ {args.threshold:g}: "
-                f"precision {precision_at_k(recommended, rel_lists, k):.4f}   "
-                f"recall {recall_at_k(recommended, rel_lists, k):.4f}   "
-                f"NDCG {ndcg_at_k(recommended, rel_lists, k):.4f}"
-            )
-        ranked, gains = rank_heldout(users[test], items[test], y, pred)
-        if any(gains):
-            value = ndcg_at_k(ranked, gains, k)
-            print(f"NDCG@{k} of the held-out items ranked by prediction: {value:.4f}")
-
-    if args.output:
-        with open(args.output, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            if args.write == "predictions":
-                writer.writerow(["user", "item", "rating", "prediction", "cold_start"])
-                for row in zip(
-                    users[test].tolist(),
-                    items[test].tolist(),
-                    ratings[test].tolist(),
-                    pred.round(4).tolist(),
-                    cold.tolist(),
-                ):
-                    writer.writerow(row)
-                what = f"{test.size:,} held-out predictions"
-            else:
-                all_users = model.users_
-                rec = model.recommend_many(all_users, k)
-                writer.writerow(["user", "item", "rank", "score"])
-                for row in zip(
-                    rec.user.tolist(),
-                    rec.item.tolist(),
-                    rec.rank.tolist(),
-                    rec.score.round(4).tolist(),
-                ):
-                    writer.writerow(row)
-                what = f"top-{k} lists of {all_users.size:,} users"
-        print(f"wrote {what} to {args.output}")
-    return 0
+    check_at_least(args, 0, "seed")
+    if args.output is not None:
+        check_output_file(args.output, "--output")
 
 
-def _lists(rec, users):
-    """Per user (in ``users`` order), the recommended items of a long-form result."""
-    out = {}
-    for user, item in zip(rec.user.tolist(), rec.item.tolist()):
-        out.setdefault(user, []).append(item)
-    return [out.get(user, []) for user in users.tolist()]
+def _run(args) -> int:
+    _check(args)
+    from . import commands  # the library: only now that the options are sound
+
+    return commands.run_recommend(args)
 
 
 if __name__ == "__main__":

@@ -10,20 +10,30 @@ iterations exactly: on CPU the final parameters are bitwise those of an
 uninterrupted run. It is written with :mod:`dmc.io.archive`: atomically (a
 kill during a write leaves the previous checkpoint intact), with checksums, and
 without pickle.
+
+A kill during a write leaves the write's temporary file (``.NAME.xxxxxxxx.tmp``
+next to the checkpoint): the next fit on the same checkpoint removes such files
+when it starts and before each save. A checkpoint of another fit is never
+overwritten, not even one moved into place while the fit runs: each save first
+reads the fingerprint of whatever is at the path.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-from pathlib import Path
+import warnings
 
 import numpy as np
 import torch
 
+from ..exceptions import FileFormatError
 from ..io import archive
 from .observations import Observations
+
+logger = logging.getLogger("dmc")
 
 __all__ = ["Checkpoint", "fingerprint"]
 
@@ -46,9 +56,11 @@ class Checkpoint:
     Parameters
     ----------
     path : str or os.PathLike
-        The checkpoint file. If it exists and holds a checkpoint of the same data
-        and options, training resumes from it; if it holds another fit, a
-        ValueError is raised rather than overwriting it.
+        The checkpoint file, a regular file or a new name in an existing folder
+        (checked here, before any training). If it exists and holds a checkpoint
+        of the same data and options, training resumes from it; if it holds
+        another fit, or anything else, a ValueError is raised rather than
+        overwriting it, at the start or at any save.
     every : int
         Save after every ``every`` iterations, and once more when training stops.
     fingerprint : str
@@ -58,7 +70,7 @@ class Checkpoint:
     """
 
     def __init__(self, path, every: int, fingerprint: str, options: dict):
-        self.path = Path(os.fspath(path))
+        self.path = archive.writable_path(path, "checkpoint")
         self.every = every
         self.fingerprint = fingerprint
         self.options = options
@@ -67,7 +79,13 @@ class Checkpoint:
         return iteration % self.every == 0
 
     def save(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, meta: dict) -> None:
-        """Write the model, its gradients, the optimizer and the loop's ``meta``."""
+        """Write the model, its gradients, the optimizer and the loop's ``meta``.
+
+        Refuses (ValueError) when the file now at the path is not a checkpoint of
+        this fit: another fit's, moved there while this one ran, or any other file.
+        """
+        self._check_not_foreign()
+        self._remove_stale_temporaries()
         arrays = {}
         for name, tensor in model.state_dict().items():
             arrays[f"model.{name}"] = _numpy(tensor)
@@ -76,16 +94,22 @@ class Checkpoint:
                 arrays[f"grad.{name}"] = _numpy(p.grad)
         tree = _to_tree(optimizer.state_dict(), arrays, "optimizer")
         meta = dict(meta, optimizer=tree, fingerprint=self.fingerprint, options=self.options)
-        archive.write_archive(self.path, KIND, meta, arrays)
+        archive.write_archive(self.path, KIND, meta, arrays, param="checkpoint")
 
-    def load(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict | None:
+    def load(
+        self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, max_iter: int | None = None
+    ) -> dict | None:
         """Restore ``model`` and ``optimizer`` from the file; return the loop's ``meta``.
 
-        None when there is no checkpoint file yet (nothing is changed).
+        None when there is no checkpoint file yet (nothing is changed). Temporary
+        files that a killed write left behind are removed first. A saved fit of
+        more than ``max_iter`` iterations comes back whole, with a UserWarning:
+        ``max_iter`` does not shorten a fit that was saved.
         """
-        if not self.path.exists():
+        self._remove_stale_temporaries()
+        if not os.path.lexists(self.path):
             return None
-        meta, arrays, _ = archive.read_archive(self.path, KIND)
+        meta, arrays, _ = archive.read_archive(self.path, KIND, param="checkpoint")
         if meta.get("fingerprint") != self.fingerprint:
             stored = meta.get("options", {})
             changed = sorted(
@@ -114,7 +138,41 @@ class Checkpoint:
             grad = arrays.get(f"grad.{name}")
             p.grad = None if grad is None else torch.from_numpy(grad).to(p.device, p.dtype)
         optimizer.load_state_dict(_from_tree(meta["optimizer"], arrays))
+        if max_iter is not None and meta["n_iter"] > max_iter:
+            warnings.warn(
+                f"The checkpoint {str(self.path)!r} holds a fit of {meta['n_iter']} iterations, "
+                f"more than max_iter={max_iter}: that fit is returned as it is (max_iter does "
+                "not shorten a saved fit). Delete the file, or pass another 'checkpoint', to "
+                f"fit {max_iter} iterations afresh.",
+                UserWarning,
+                stacklevel=4,
+            )
         return meta
+
+    def _check_not_foreign(self) -> None:
+        """Refuse to overwrite anything at the path but a checkpoint of this fit."""
+        if not os.path.lexists(self.path):
+            return
+        try:
+            meta = archive.read_archive(self.path, KIND, param="checkpoint", arrays=False)[0]
+            ours = meta.get("fingerprint") == self.fingerprint
+        except (FileFormatError, ValueError, OSError):
+            ours = False
+        if not ours:
+            raise ValueError(
+                f"The 'checkpoint' parameter points to {str(self.path)!r}, which no longer "
+                "holds a checkpoint of this fit: another file (another fit's checkpoint?) was "
+                "put there while it ran. It is not overwritten. Move it away, or pass another "
+                "path, and run the fit again."
+            )
+
+    def _remove_stale_temporaries(self) -> None:
+        for stale in archive.stale_temporaries(self.path):
+            try:
+                stale.unlink()
+            except FileNotFoundError:
+                continue
+            logger.info("removed %s, left by an interrupted checkpoint write", stale)
 
 
 def _numpy(tensor: torch.Tensor) -> np.ndarray:

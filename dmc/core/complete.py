@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .._validation import (
+    MAX_DEPTH,
     check_choice,
     check_float,
     check_int,
@@ -18,9 +19,11 @@ from .._validation import (
 )
 from ..io import storable
 from .checkpoint import Checkpoint, fingerprint
+from .memory import check_dense_fits_in_memory
 from .metrics import recovery_evaluator
 from .models import METHODS, Factorization, get_method
 from .observations import Observations, _as_index_array
+from .residual import ESCAPE_MIN_SHARE
 from .sampled import SampledPattern
 from .training import TrainingOutcome, train
 
@@ -52,6 +55,8 @@ class CompletionResult:
         ``step_size``, ``time`` (seconds, cumulative), and ``recovery_error``
         when ``truth`` was given; ``pandas.DataFrame(result.history)`` works.
     n_parameters : int
+    best_iteration : int or None
+        With ``early_stopping``: the iteration whose parameters were kept.
     model : torch.nn.Module
         The trained factorization (for advanced use).
     """
@@ -65,6 +70,7 @@ class CompletionResult:
         self.stop_reason = outcome.stop_reason
         self.history = outcome.history
         self.n_parameters = model.n_parameters
+        self.best_iteration = outcome.best_iteration
 
     def _get_state(self) -> dict:
         """What a file keeps (see :mod:`dmc.io`): the model's tensors and the outcome."""
@@ -107,7 +113,14 @@ class CompletionResult:
             return A.cpu().numpy(), B.cpu().numpy()
 
     def to_dense(self) -> np.ndarray:
-        """The completed ``m x n`` matrix as a numpy array."""
+        """The completed ``m x n`` matrix as a numpy array.
+
+        A shape too large for memory raises ``ProblemTooLargeError`` before
+        anything is allocated; :meth:`predict` gives entries in any number.
+        """
+        p = next(self.model.parameters())
+        what = "CompletionResult.to_dense()"
+        check_dense_fits_in_memory(*self.shape, p.element_size(), p.device, what)
         with torch.no_grad():
             return self.model.to_dense().cpu().numpy()
 
@@ -158,6 +171,10 @@ def complete(
     max_iter=1000,
     tol=1e-8,
     n_iter_no_change=None,
+    early_stopping=False,
+    validation_fraction=0.1,
+    patience=200,
+    scoring=None,
     dtype="float64",
     device="cpu",
     random_state=None,
@@ -174,12 +191,11 @@ def complete(
     ----------
     X : array, scipy.sparse matrix, (rows, cols, values[, shape]) or Observations
         A dense array with NaN for missing entries, or the observed entries.
-        The observed entries. For a sparse matrix the *stored* entries are the
-        observations.
+        For a sparse matrix the *stored* entries are the observations.
     rank : int
         Rank estimate r̂, in [1, min(m, n)]; r̂ ≥ the true rank is fine.
     depth : int, default 3
-        Number of factors L ≥ 2 (of cores, for the compressed network).
+        Number of factors L, in [2, 100] (of cores, for the compressed network).
     method : {"compressed", "original", "narrow", "burer-monteiro"}
         "compressed": ``2r̂ x 2r̂`` cores plus outer factors (default).
         "original": the wide network of width ``width`` (default max(m, n)).
@@ -235,6 +251,26 @@ def complete(
         default because deep factorizations learn one component after another,
         with flat stretches between them that such a rule would mistake for
         convergence.
+    early_stopping : bool, default False
+        Noise-aware stopping that needs no noise level: hold out a seeded
+        ``validation_fraction`` of the observed entries, train on the rest,
+        score the held-out entries every 10 iterations, stop ("early_stopping")
+        after ``patience`` iterations without a better score and return the
+        parameters of the best one (``best_iteration``). Plateau moves are then
+        allowed at every plateau (the score, not the residual's shape, decides
+        how far the fit goes). For noisy data and data of full rank with a
+        decaying spectrum; an exactly low-rank fit still stops at ``tol``, but
+        trains on fewer entries. Not with ``checkpoint``.
+    validation_fraction : float in (0, 0.5], default 0.1
+        Share of the observed entries held out by ``early_stopping``.
+    patience : int, default 200
+        Iterations without a better held-out score before ``early_stopping``
+        stops; long enough to cross the plateaus between components.
+    scoring : callable or None
+        ``scoring(model, fit, held_out) -> float`` (lower is better; ``fit`` and
+        ``held_out`` are :class:`Observations` in the units the model is trained
+        in). None: the relative error ``‖W_H − Φ_H‖ / ‖Φ_H‖`` on the held-out
+        entries ``H``.
     dtype : "float64" or "float32"
     device : "cpu", "cuda" or "auto"
     random_state : int, numpy Generator or None
@@ -288,7 +324,7 @@ def complete(
     m, n = obs.shape
     method = check_choice(method, "method", METHODS)
     rank = check_int(rank, "rank", low=1, high=min(m, n))
-    depth = check_int(depth, "depth", low=2)
+    depth = check_int(depth, "depth", low=2, high=MAX_DEPTH)
     if init_scale is None:
         init_scale = default_init_scale(depth)
     init_scale = check_float(init_scale, "init_scale", low=0.0, low_open=True)
@@ -323,6 +359,22 @@ def complete(
     tol = check_float(tol, "tol", low=0.0)
     if n_iter_no_change is not None:
         n_iter_no_change = check_int(n_iter_no_change, "n_iter_no_change", low=1)
+    if not isinstance(early_stopping, (bool, np.bool_)):
+        raise TypeError(
+            f"The 'early_stopping' parameter must be True or False. Got {early_stopping!r} instead."
+        )
+    validation_fraction = check_float(
+        validation_fraction, "validation_fraction", low=0.0, high=0.5, low_open=True
+    )
+    patience = check_int(patience, "patience", low=1)
+    if scoring is not None and not callable(scoring):
+        raise TypeError(f"The 'scoring' parameter must be callable or None. Got {scoring!r}.")
+    if early_stopping and checkpoint is not None:
+        raise ValueError(
+            "The 'checkpoint' parameter cannot be combined with early_stopping=True (the "
+            "best parameters so far are not saved in a checkpoint). Got "
+            f"checkpoint={checkpoint!r}."
+        )
     eval_every = check_int(eval_every, "eval_every", low=1)
     if optimizer is not None and not callable(optimizer):
         raise TypeError(
@@ -364,6 +416,11 @@ def complete(
 
     if value_scale != 1.0:  # exact: a power of two
         obs = Observations(obs.rows, obs.cols, obs.values / value_scale, obs.shape)
+    monitor = None
+    if early_stopping:
+        obs, held_out = _hold_out(obs, validation_fraction, rng)
+        score = scoring or heldout_error
+        monitor = lambda model: score(model, obs, held_out)  # noqa: E731
     model = get_method(method).build(
         obs,
         rank=rank,
@@ -383,6 +440,9 @@ def complete(
         pattern,
         optimizer=optimizer,
         escape_plateaus=escape_plateaus,
+        escape_min_share=0.0 if early_stopping else ESCAPE_MIN_SHARE,
+        monitor=monitor,
+        patience=patience if early_stopping else None,
         step_size=step_size,
         max_change=max_change,
         weight_decay=weight_decay,
@@ -402,6 +462,34 @@ def complete(
             loss = np.asarray(outcome.history["loss"]) * value_scale * value_scale
         outcome.history["loss"] = loss.tolist()
     return CompletionResult(model, method, outcome)
+
+
+def heldout_error(model, fit, held_out) -> float:
+    """``‖W_H − Φ_H‖ / ‖Φ_H‖`` on the held-out entries: ``early_stopping``'s default score."""
+    like = next(model.parameters())
+    rows = torch.as_tensor(held_out.rows, device=like.device)
+    cols = torch.as_tensor(held_out.cols, device=like.device)
+    with torch.no_grad():
+        predicted = model.predict(None, rows, cols).double().cpu().numpy()
+    norm = float(np.linalg.norm(held_out.values))
+    return float(np.linalg.norm(predicted - held_out.values)) / (norm if norm > 0 else 1.0)
+
+
+def _hold_out(obs, fraction, rng):
+    """Split ``obs`` into the entries to fit and a seeded ``fraction`` held out."""
+    n_held = int(round(fraction * obs.n_observed))
+    if n_held < 1 or obs.n_observed - n_held < 1:
+        raise ValueError(
+            f"early_stopping holds out validation_fraction={fraction} of the "
+            f"{obs.n_observed} observed entries of 'X', which leaves no entry to "
+            "hold out or none to fit. Observe more entries or set early_stopping=False."
+        )
+    held = np.zeros(obs.n_observed, dtype=bool)
+    held[rng.choice(obs.n_observed, size=n_held, replace=False)] = True
+    part = lambda keep: Observations(  # noqa: E731
+        obs.rows[keep], obs.cols[keep], obs.values[keep], obs.shape
+    )
+    return part(~held), part(held)
 
 
 def default_init_scale(depth: int) -> float:

@@ -121,7 +121,7 @@ def truncate_product(A, B, k):
 # -- ridge fold-in ------------------------------------------------------------------------
 
 
-def ridge_fold_in(design, penalty, rows, cols, target, n_rows, *, accumulate="segments"):
+def ridge_fold_in(design, penalty, rows, cols, target, n_rows, *, accumulate="segments", unit=1.0):
     """Per-row ridge regressions against a shared design matrix.
 
     For every row ``t`` of the output, with ``J_t`` the columns observed in it,
@@ -137,8 +137,9 @@ def ridge_fold_in(design, penalty, rows, cols, target, n_rows, *, accumulate="se
         ``X``: one row per column of the data (an item's latent vector, a
         feature's loadings).
     penalty : float or ndarray of shape (K,)
-        The ridge weights, one per coefficient (a float: the same for all).
-        Positive, or the rows with fewer than K observations are singular.
+        The ridge weights, one per coefficient (a float: the same for all), in
+        units of ``unit²``. Positive, or the rows with fewer than K
+        observations are singular.
     rows, cols : ndarray of int64, shape (n_obs,)
         The observations: row ``rows[o]`` observed column ``cols[o]``. Each
         (row, column) pair at most once.
@@ -161,10 +162,21 @@ def ridge_fold_in(design, penalty, rows, cols, target, n_rows, *, accumulate="se
         Both solve the same systems; their sums are ordered differently, so
         they agree to rounding, not bit for bit (each caller keeps the one its
         results were established with).
+    unit : float, default 1.0
+        The weights are ``penalty · unit²``: a penalty relative to the
+        design's scale (e.g. to its largest singular value) is given without
+        forming a square that may overflow.
 
     Returns
     -------
     Z : ndarray of float64, shape (n_rows, K)
+
+    Notes
+    -----
+    A design or target far from unit scale (beyond 2^±200, where the normal
+    equations would overflow or underflow) is solved divided by a power of
+    two ``c`` near its size, with weights ``penalty (unit / c)²``: the same
+    solution, exactly, without overflow.
 
     Examples
     --------
@@ -179,7 +191,11 @@ def ridge_fold_in(design, penalty, rows, cols, target, n_rows, *, accumulate="se
     True
     """
     K = design.shape[1]
-    D = np.broadcast_to(np.asarray(penalty, dtype=np.float64), (K,))
+    c = _scale(design, target)
+    if c != 1.0:  # exact: a power of two
+        design, target, unit = design / c, target / c, unit / c
+    weights = np.asarray(penalty, dtype=np.float64) * (unit * unit if unit != 1.0 else 1.0)
+    D = np.broadcast_to(weights, (K,))
     if accumulate == "segments":
         return _by_segments(design, D, rows, cols, target, n_rows)
     if accumulate == "mask":
@@ -187,6 +203,15 @@ def ridge_fold_in(design, penalty, rows, cols, target, n_rows, *, accumulate="se
     raise ValueError(
         f"The 'accumulate' parameter must be 'segments' or 'mask'. Got {accumulate!r} instead."
     )
+
+
+def _scale(design, target) -> float:
+    """1, or a power of two near the largest magnitude of the design and target when
+    that is beyond 2^±200 (their squares and sums would overflow or underflow)."""
+    big = max(float(np.abs(design).max(initial=0.0)), float(np.abs(target).max(initial=0.0)))
+    if big == 0.0 or 2.0**-200 <= big <= 2.0**200:
+        return 1.0
+    return 2.0 ** int(np.floor(np.log2(big)))
 
 
 def _by_segments(X, D, rows, cols, target, n_rows):

@@ -8,7 +8,11 @@ import torch
 
 from ..exceptions import ProblemTooLargeError
 
-__all__ = ["check_factors_fit_in_memory", "check_wide_network_fits_in_memory"]
+__all__ = [
+    "check_dense_fits_in_memory",
+    "check_factors_fit_in_memory",
+    "check_wide_network_fits_in_memory",
+]
 
 
 def _available_memory(device: torch.device) -> int:
@@ -68,3 +72,24 @@ def check_wide_network_fits_in_memory(m, n, d, depth, dtype, device):
             f"is available on {device}. Use method='compressed', which never builds the "
             "d x d weights, or a smaller 'width'."
         )
+
+
+def check_dense_fits_in_memory(m, n, itemsize, device, what):
+    """Refuse, before allocating, a dense ``m x n`` matrix that would not fit.
+
+    The rule of the other checks: more than 80% of the available memory is
+    refused. ``what`` names the call (e.g. "CompletionResult.to_dense()").
+    A matrix built on a GPU is copied to the host for numpy: both must hold it.
+    """
+    need = itemsize * m * n
+    cpu = torch.device("cpu")
+    for where in (device, cpu) if device.type != "cpu" else (cpu,):
+        have = _available_memory(where)
+        if need > 0.8 * have:
+            gib = 2**30
+            raise ProblemTooLargeError(
+                f"{what} would build the dense {m} x {n} matrix: about {need / gib:.1f} GiB "
+                f"on {where}, but only {have / gib:.1f} GiB is available. Got shape "
+                f"{(m, n)}, the 'shape' of the observations; use predict(rows, cols) for the "
+                "entries you need, or the factors."
+            )

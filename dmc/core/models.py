@@ -160,13 +160,16 @@ class Factorization(torch.nn.Module):
         ``c^(1/len)`` scales ``W`` by ``c``."""
         return self.factors()
 
-    def escape_plateau(self, pattern: SampledPattern, seed: int) -> bool:
+    def escape_plateau(
+        self, pattern: SampledPattern, seed: int, min_share: float = ESCAPE_MIN_SHARE
+    ) -> bool:
         """Leave a plateau of the training loss by a change of the model's own.
 
         Called by the training loop when the loss has stopped falling (see
         :func:`dmc.core.training.train`); returns True when the parameters were
         changed (the loop then restarts the optimizer's memory). Models without
-        such a move return False.
+        such a move return False. ``min_share``: the least share of the
+        residual a new direction must explain.
         """
         return False
 
@@ -292,7 +295,7 @@ class CompressedNetwork(Factorization):
     def scale_factors(self):
         return list(self.cores)
 
-    def escape_plateau(self, pattern, seed):
+    def escape_plateau(self, pattern, seed, min_share=ESCAPE_MIN_SHARE):
         """Greedy rank-one step: bring the residual's top direction into the subspace.
 
         From a small initialisation the compressed network learns one component
@@ -312,10 +315,11 @@ class CompressedNetwork(Factorization):
         most (a component on its way, which it replaces) or else the weakest one;
         the other slots keep their values. The move is undone if it does not
         lower the loss. It is skipped (False) when ``u vᵀ``, before or after it
-        is made orthogonal to the learned directions, would explain less than a
-        fifth of the residual's energy (then the plateau is slow convergence or
-        noise, not a missing component), when r̂ = k / 2 directions are learned
-        already (the move never takes the fit past the rank estimate), when the
+        is made orthogonal to the learned directions, would explain less than
+        ``min_share`` (a fifth by default) of the residual's energy (then the
+        plateau is slow convergence or noise, not a missing component), when
+        r̂ = k / 2 directions are learned already (the move never takes the fit
+        past the rank estimate), when the
         subspace is as wide as the matrix, or when the outer factors are frozen
         (``gamma = 0``).
 
@@ -340,14 +344,14 @@ class CompressedNetwork(Factorization):
                 return False  # r̂ = k / 2 directions learned: the rank estimate is reached
             Ul, Vl = (QU @ P).cpu().numpy(), (QV @ Qt.T).cpu().numpy()
             found = residual_direction(self, pattern, seed)
-            if found.share < ESCAPE_MIN_SHARE:
+            if found.share < min_share:
                 return False
             u, v, rows, cols, residual = found.u, found.v, found.rows, found.cols, found.residual
             u = _unit(u - Ul[:, :keep] @ (Ul[:, :keep].T @ u))
             v = _unit(v - Vl[:, :keep] @ (Vl[:, :keep].T @ v))
             a = u[rows] * v[cols]
             t = float(a @ residual) / float(a @ a)
-            if t * float(a @ residual) < ESCAPE_MIN_SHARE * float(residual @ residual):
+            if t * float(a @ residual) < min_share * float(residual @ residual):
                 return False  # the residual is in the learned directions: slow, not stuck
             # the slot the direction takes: the unused one it overlaps most (a component
             # on its way), else the weakest; the other slots keep their values

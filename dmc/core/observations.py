@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 
-from .._validation import as_real_array, check_choice
+from .._validation import as_plain_input, as_real_array, check_choice
+from .memory import check_dense_fits_in_memory
 
 __all__ = ["DUPLICATES", "Observations", "merge_repeats"]
 
@@ -73,7 +75,9 @@ class Observations:
 
         ``inf`` is refused (it is neither missing nor a usable value); so are
         complex, boolean (a mask, not values) and string arrays. In an object
-        array, None marks a missing entry too.
+        array (or a DataFrame's object column), None, ``pd.NA`` and ``NaT``
+        mark a missing entry too, and so does a masked entry of a numpy masked
+        array. A tensor that requires grad is read detached.
         """
         X = _as_real_array(X, "X")
         if X.ndim != 2:
@@ -168,7 +172,8 @@ class Observations:
         """Dispatch on the type of ``X``: Observations, sparse, (rows, cols, values) or dense.
 
         ``duplicates`` applies to sparse and triplet input (a dense array
-        cannot repeat an entry).
+        cannot repeat an entry). A tuple is always triplets: one of another
+        length is refused, never read as a dense matrix.
         """
         if isinstance(X, Observations):
             return X
@@ -180,7 +185,13 @@ class Observations:
             )
         if sp.issparse(X):
             return cls.from_sparse(X, duplicates=duplicates)
-        if isinstance(X, tuple) and len(X) in (3, 4):
+        if isinstance(X, tuple):  # always triplets: ([0, 1], [0, 1]) is not a matrix
+            if len(X) not in (3, 4):
+                raise TypeError(
+                    "The 'X' parameter, given as a tuple, must be (rows, cols, values[, "
+                    "shape]): a (rows, cols, values[, shape]) tuple has 3 or 4 elements. Got "
+                    f"a tuple of {len(X)} instead; pass a dense matrix as an array or a list."
+                )
             return cls.from_triplets(*X, duplicates=duplicates)
         return cls.from_dense(X)
 
@@ -253,12 +264,17 @@ class Observations:
 
     def mask(self) -> np.ndarray:
         """Dense boolean mask of observed entries (allocates m x n booleans)."""
+        check_dense_fits_in_memory(*self.shape, 1, torch.device("cpu"), "Observations.mask()")
         mask = np.zeros(self.shape, dtype=bool)
         mask[self.rows, self.cols] = True
         return mask
 
     def to_dense(self) -> np.ndarray:
-        """Dense m x n array with NaN at the missing entries."""
+        """Dense m x n array with NaN at the missing entries.
+
+        A shape too large for memory raises ``ProblemTooLargeError`` first.
+        """
+        check_dense_fits_in_memory(*self.shape, 8, torch.device("cpu"), "Observations.to_dense()")
         X = np.full(self.shape, np.nan)
         X[self.rows, self.cols] = self.values
         return X
@@ -372,6 +388,7 @@ def _as_real_array(X, name: str) -> np.ndarray:
 def _as_index_array(idx, name: str) -> np.ndarray:
     if idx is None:
         raise TypeError(f"The {name!r} parameter must be a 1-D array of integer indices. Got None.")
+    idx = as_plain_input(idx)  # a tensor that requires grad, a masked array (NaN: refused)
     try:
         arr = np.asarray(idx)
     except (TypeError, ValueError) as exc:  # ragged

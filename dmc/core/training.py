@@ -51,6 +51,7 @@ class TrainingOutcome:
     converged: bool
     stop_reason: str
     history: dict = field(default_factory=dict)
+    best_iteration: int | None = None
 
 
 def default_optimizer(
@@ -95,6 +96,10 @@ def train(
     n_iter_no_change: int | None = None,
     stall_tol: float = 1e-7,
     escape_plateaus: bool = False,
+    escape_min_share: float = ESCAPE_MIN_SHARE,
+    monitor=None,
+    monitor_every: int = 10,
+    patience: int | None = None,
     evaluate=None,
     eval_every: int = 1,
     callback=None,
@@ -148,6 +153,21 @@ def train(
         attempt per 10 iterations; after a refused attempt the next waits twice
         as long (up to 160), after a move 10 again. Moves are recorded in
         ``history["escape"]``.
+    escape_min_share : float
+        A plateau move needs the residual's top direction to explain at least
+        this share of the residual (0.2: a missing component of an exactly
+        low-rank matrix; 0: any plateau, for data with a decaying spectrum, where
+        ``monitor`` decides how far the fit goes).
+    monitor : callable or None
+        ``monitor(model) -> float``, lower is better (e.g. the error on held-out
+        entries), evaluated every ``monitor_every`` iterations and recorded in
+        ``history["validation_error"]`` (NaN in between). The loop keeps the
+        parameters of the best evaluation and restores them when training stops
+        with a worse one (``outcome.best_iteration``).
+    monitor_every, patience : int, int or None
+        Evaluate ``monitor`` every ``monitor_every`` iterations; stop
+        ("early_stopping") once ``patience`` iterations passed without a better
+        value (None: never stop on it).
     evaluate : callable or None
         ``evaluate(model) -> float``, e.g. the recovery error against a known
         matrix, recorded every ``eval_every`` iterations; its time is not
@@ -193,6 +213,9 @@ def train(
         history["recovery_error"] = []
     if escape_plateaus:
         history["escape"] = []
+    if monitor is not None:
+        history["validation_error"] = []
+    best = _Best()
 
     fit_term = 0.0  # the data part ½‖P_Ω(W − Φ)‖² of the last loss evaluated
 
@@ -223,8 +246,12 @@ def train(
         if evaluate is not None:
             due = it % eval_every == 0
             history["recovery_error"].append(float(evaluate(model)) if due else math.nan)
+        if monitor is not None:
+            value = float(monitor(model)) if it % monitor_every == 0 else math.nan
+            history["validation_error"].append(value)
+            best.offer(it, value, model)
 
-    meta = checkpoint.load(model, optimizer) if checkpoint is not None else None
+    meta = checkpoint.load(model, optimizer, max_iter) if checkpoint is not None else None
     if meta is not None:
         length = len(meta["history"]["iteration"])
         for key in history:
@@ -304,7 +331,7 @@ def train(
         escaped = False
         if escape_plateaus and it - last_attempt >= gap and _plateau(history["loss"], loss_value):
             last_attempt = it
-            escaped = model.escape_plateau(pattern, seed=it)
+            escaped = model.escape_plateau(pattern, seed=it, min_share=escape_min_share)
             gap = _PLATEAU_WINDOW if escaped else min(2 * gap, _MAX_ATTEMPT_GAP)
             if escaped:
                 _restart(optimizer)
@@ -322,6 +349,9 @@ def train(
             break
         if _stalled(history["loss"], loss0, n_iter_no_change, stall_tol):
             converged, reason = True, "stalled"
+            break
+        if monitor is not None and patience is not None and it - best.iteration >= patience:
+            converged, reason = True, "early_stopping"
             break
         if callback is not None and callback(it, _state(history)):
             reason = "callback"
@@ -379,7 +409,32 @@ def train(
     logger.info(
         "stopped after %d iterations (%s), residual %.3e", it, reason, history["residual"][-1]
     )
-    return TrainingOutcome(n_iter=it, converged=converged, stop_reason=reason, history=history)
+    best_iteration = best.restore(model) if monitor is not None else None
+    return TrainingOutcome(
+        n_iter=it,
+        converged=converged,
+        stop_reason=reason,
+        history=history,
+        best_iteration=best_iteration,
+    )
+
+
+class _Best:
+    """The parameters at the best value of the monitor so far."""
+
+    def __init__(self):
+        self.value, self.iteration, self.state = math.inf, 0, None
+
+    def offer(self, iteration, value, model) -> None:
+        if value < self.value:  # NaN (not due, or a failed evaluation) never is
+            self.value, self.iteration = value, iteration
+            self.state = {k: t.detach().clone() for k, t in model.state_dict().items()}
+
+    def restore(self, model) -> int:
+        """Put the best parameters back into ``model``; return their iteration."""
+        if self.state is not None:
+            model.load_state_dict(self.state)
+        return self.iteration
 
 
 def _plateau(losses, loss_value) -> bool:

@@ -1,14 +1,25 @@
 """Data in: rating files, the MovieLens fetcher and synthetic low-rank problems."""
 
-from .readers import (
-    FORMATS,
-    MOVIELENS,
-    MovieLensArchive,
-    fetch_movielens,
-    get_data_home,
-    read_ratings,
-)
-from .synthetic import LowRankMatrix, Problem, low_rank_matrix, make_problem, sample_entries
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING
+
+#: public name -> (module, attribute; None: the module itself), imported on first use
+_EXPORTS = {
+    "FORMATS": (".readers", "FORMATS"),
+    "MOVIELENS": (".readers", "MOVIELENS"),
+    "MovieLensArchive": (".readers", "MovieLensArchive"),
+    "fetch_movielens": (".readers", "fetch_movielens"),
+    "get_data_home": (".readers", "get_data_home"),
+    "read_ratings": (".readers", "read_ratings"),
+    "LowRankMatrix": (".synthetic", "LowRankMatrix"),
+    "Problem": (".synthetic", "Problem"),
+    "low_rank_matrix": (".synthetic", "low_rank_matrix"),
+    "make_problem": (".synthetic", "make_problem"),
+    "sample_entries": (".synthetic", "sample_entries"),
+}
 
 __all__ = [
     "FORMATS",
@@ -23,3 +34,32 @@ __all__ = [
     "read_ratings",
     "sample_entries",
 ]
+
+if TYPE_CHECKING:  # what the first use imports (for type checkers and tests/test_layout.py)
+    from .readers import (
+        FORMATS,
+        MOVIELENS,
+        MovieLensArchive,
+        fetch_movielens,
+        get_data_home,
+        read_ratings,
+    )
+    from .synthetic import LowRankMatrix, Problem, low_rank_matrix, make_problem, sample_entries
+
+
+def __getattr__(name: str):
+    """Import a public name, or a module of this package, on first use (PEP 562)."""
+    if name in _EXPORTS:
+        module, attribute = _EXPORTS[name]
+        value = importlib.import_module(module, __name__)
+        value = value if attribute is None else getattr(value, attribute)
+    elif not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}"):
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import check_choice, check_float
+from .._validation import check_bool, check_choice, check_float
 
 logger = logging.getLogger("dmc")
 
@@ -60,6 +60,10 @@ _ALIASES = {
     "timestamp": ("timestamp", "time", "ts"),
 }
 _CHUNK = 1 << 19  # rows converted to numpy at a time
+
+#: the characters of a plain decimal number (code points below 128; 0 pads numpy strings)
+_PLAIN = np.zeros(128, dtype=bool)
+_PLAIN[[0, *map(ord, "0123456789+-.eE")]] = True
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,8 @@ def read_ratings(path, *, format="auto", columns=None, sep=None, as_frame=True, 
         Return a pandas DataFrame (needs pandas: ``pip install 'dmc[ratings]'``);
         False returns a dict of numpy arrays.
     encoding : str, default "utf-8"
+        A text encoding. For UTF-8, a byte-order mark at the start of the file
+        is skipped (read as "utf-8-sig"), never made part of the first field.
 
     Returns
     -------
@@ -158,14 +164,19 @@ def read_ratings(path, *, format="auto", columns=None, sep=None, as_frame=True, 
         a plain decimal integer (``"7"``, not ``"007"`` or ``"7.0"``), else
         strings, exactly as written. ``rating``: float64. ``timestamp``: int64
         (float64 when not integral), present when the file has the column.
+        Ratings and timestamps must be plain decimal numbers (digits, sign,
+        point, exponent: not ``"1_000"``); a timestamp must be read exactly (an
+        integer within int64, or a number below 2**53). Lines that hold only
+        white space are skipped, like empty lines.
 
     Raises
     ------
     ValueError
         For an unknown layout, a line with the wrong number of fields, a
         rating that is not a number or not finite, missing or repeated
-        columns, an empty file, or text not in ``encoding``; the message names
-        the file, the row and the value.
+        columns, an empty file, a field too long for the CSV reader, a NUL
+        character, or text not in ``encoding``; the message names the file,
+        the row and the value.
 
     Examples
     --------
@@ -181,10 +192,12 @@ def read_ratings(path, *, format="auto", columns=None, sep=None, as_frame=True, 
         raise TypeError(f"The 'path' parameter must be a str or path-like. Got {path!r} instead.")
     path = Path(os.fspath(path))
     fmt = check_choice(format, "format", FORMATS)
+    as_frame = check_bool(as_frame, "as_frame")
     if not isinstance(encoding, str):
         raise TypeError(f"The 'encoding' parameter must be a str. Got {encoding!r} instead.")
     try:
-        codecs.lookup(encoding)
+        codec = codecs.lookup(encoding).name
+        "".encode(encoding)  # rot13, hex, base64 are codecs, not text encodings
     except LookupError:
         raise ValueError(
             f"The 'encoding' parameter must name a text encoding known to Python (e.g. "
@@ -192,13 +205,20 @@ def read_ratings(path, *, format="auto", columns=None, sep=None, as_frame=True, 
         ) from None
     if not path.is_file():
         raise FileNotFoundError(f"The 'path' parameter must name a file. Got {str(path)!r}.")
+    # a UTF-8 byte-order mark is not part of the first field
+    reading = "utf-8-sig" if codec == "utf-8" else encoding
     try:
-        return _read_ratings(path, fmt, columns, sep, as_frame, encoding)
+        return _read_ratings(path, fmt, columns, sep, as_frame, reading)
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"The file {str(path)!r} must be text in the encoding {encoding!r}. Got byte "
             f"{exc.object[exc.start : exc.start + 1]!r} at byte offset {exc.start}, which "
             f"is not valid {encoding!r}; pass the file's encoding, e.g. encoding='latin-1'."
+        ) from None
+    except UnicodeError as exc:  # e.g. "UTF-16 stream does not start with BOM"
+        raise ValueError(
+            f"The file {str(path)!r} must be text in the encoding {encoding!r}. Got "
+            f"{exc!s:.200}; pass the file's encoding, e.g. encoding='utf-8'."
         ) from None
 
 
@@ -282,12 +302,14 @@ def _is_number(text: str) -> bool:
 def _read_fields(path, sep, encoding, has_header, fmt):
     """Header (or None) and one numpy string array per column."""
     with open(path, newline="", encoding=encoding) as fh:
+        lines = _text_lines(fh, path)
         if len(sep) > 1:
-            rows = (line.rstrip("\r\n").split(sep) for line in fh)
+            rows = (line.rstrip("\r\n").split(sep) for line in lines)
         else:
             quoting = csv.QUOTE_MINIMAL if fmt == "csv" else csv.QUOTE_NONE
-            rows = csv.reader(fh, delimiter=sep, quoting=quoting)
-        rows = (row for row in rows if row and row != [""])
+            rows = _csv_rows(csv.reader(lines, delimiter=sep, quoting=quoting), path, fmt)
+        # lines of nothing but white space are skipped, like empty ones
+        rows = (row for row in rows if row and (row[0].strip() or any(map(str.strip, row))))
         header = None
         if has_header:
             header = next(rows, None)
@@ -330,6 +352,33 @@ def _read_fields(path, sep, encoding, has_header, fmt):
         )
     fields = [np.concatenate([p[c] for p in parts]) for c in range(width)]
     return header, fields
+
+
+def _text_lines(fh, path):
+    """The lines of ``fh``, refusing a NUL character (numpy would drop a trailing one)."""
+    done = 0
+    while block := fh.readlines(1 << 20):
+        if "\x00" in "".join(block):
+            t = next(t for t, line in enumerate(block) if "\x00" in line)
+            raise ValueError(
+                f"The file {str(path)!r} must be text without NUL characters (a binary or "
+                f"damaged file?). Got one on line {done + t + 1}."
+            )
+        done += len(block)
+        yield from block
+
+
+def _csv_rows(reader, path, fmt):
+    """The rows of a ``csv.reader``, its errors (e.g. a field over 131,072 characters)
+    as ValueErrors naming the file and the line."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        kind = "CSV" if fmt == "csv" else f"{fmt!r}"
+        raise ValueError(
+            f"The file {str(path)!r} must be a readable {kind} file. Got {exc} on line "
+            f"{reader.line_num}."
+        ) from None
 
 
 def _match_columns(names, columns, path):
@@ -395,6 +444,15 @@ def _parse_ids(raw: np.ndarray) -> np.ndarray:
 
 
 def _parse_numbers(raw, path, name, integral):
+    """Plain decimal numbers as float64; ``integral``: int64 when read exactly."""
+    if integral:
+        try:
+            ints = raw.astype(np.int64)  # exact, where floats would round above 2**53
+        except (ValueError, OverflowError):
+            pass
+        else:
+            _check_plain(raw, path, name)
+            return ints
     try:
         values = raw.astype(np.float64)
     except ValueError:
@@ -411,9 +469,30 @@ def _parse_numbers(raw, path, name, integral):
             f"The file {str(path)!r} must hold finite numbers in column {name!r}. "
             f"Got {str(raw[t])!r} on data row {t + 1}."
         )
-    if integral and np.all(values == np.round(values)) and np.abs(values).max() < 2**53:
+    _check_plain(raw, path, name)
+    if integral and np.abs(values).max() >= 2**53:
+        t = int(np.flatnonzero(np.abs(values) >= 2**53)[0])
+        raise ValueError(
+            f"The file {str(path)!r} must hold exact numbers in column {name!r}: integers "
+            f"within int64, or numbers below 2**53. Got {str(raw[t])!r} on data row {t + 1}."
+        )
+    if integral and np.all(values == np.round(values)):
         return values.astype(np.int64)
     return values
+
+
+def _check_plain(raw, path, name):
+    """Refuse what Python reads as a number but a rating file should not hold:
+    ``1_000``, digits of other scripts (``٣``)."""
+    codes = np.ascontiguousarray(raw).view(np.uint32).reshape(raw.size, -1)
+    plain = (codes < 128) & _PLAIN[np.minimum(codes, 127)]
+    bad = np.flatnonzero(~plain.all(axis=1))
+    if bad.size:
+        t = int(bad[0])
+        raise ValueError(
+            f"The file {str(path)!r} must hold plain decimal numbers in column {name!r} "
+            f"(digits, sign, point, exponent). Got {str(raw[t])!r} on data row {t + 1}."
+        )
 
 
 def _as_output(columns: dict, as_frame: bool):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_float, check_int, check_random_state
+from .._validation import FLOAT64_LIMIT, check_float, check_int, check_random_state
 from ..core.observations import Observations, _check_shape
 
 __all__ = ["LowRankMatrix", "Problem", "low_rank_matrix", "sample_entries", "make_problem"]
@@ -153,7 +153,9 @@ def make_problem(
     """A low-rank matrix, a uniform sample of its entries, optional Gaussian noise.
 
     ``noise`` is the standard deviation of the noise added to each observed
-    entry. The truth is kept in factored form.
+    entry; noise that takes an entry beyond what :func:`dmc.complete` accepts
+    in float64 (about 1.76e305 in magnitude) is refused. The truth is kept in
+    factored form.
 
     Examples
     --------
@@ -170,7 +172,14 @@ def make_problem(
     )
     values = truth.entries(rows, cols)
     if noise > 0:
-        values = values + noise * rng.standard_normal(values.shape)
+        with np.errstate(over="ignore"):
+            values = values + noise * rng.standard_normal(values.shape)
+        if not (np.abs(values) <= FLOAT64_LIMIT).all():
+            raise ValueError(
+                f"The 'noise' parameter must keep the observed entries within "
+                f"{FLOAT64_LIMIT:.3g} in magnitude (what dmc.complete accepts in float64). "
+                f"Got {noise!r}, which makes entries as large as {np.abs(values).max():.3g}."
+            )
     obs = Observations.from_triplets(rows, cols, values, shape=truth.shape)
     return Problem(observations=obs, truth=truth, noise=noise)
 

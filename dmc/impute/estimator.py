@@ -19,8 +19,16 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from .._validation import all_or_nothing, as_dense_matrix, check_float, check_int
-from ..core.complete import DEGENERATE_WARNING, complete
+from .._validation import (
+    MAX_DEPTH,
+    all_or_nothing,
+    as_dense_matrix,
+    as_plain_input,
+    check_choice,
+    check_float,
+    check_int,
+)
+from ..core.complete import DEGENERATE_WARNING, METHODS, complete
 from ..core.linalg import column_space, ridge_fold_in
 from ..core.observations import Observations
 from ..io import load, save, storable
@@ -60,7 +68,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         lowered to it, with a warning (see ``rank_``). The wide network
         (``method="original"``) has no rank constraint and ignores it.
     depth : int, default 3
-        Number of factors L ≥ 2 (of cores, for the compressed network).
+        Number of factors L, in [2, 100] (of cores, for the compressed network).
     method : {"compressed", "original", "narrow", "burer-monteiro"}, default "compressed"
         The factorization (see :data:`dmc.METHODS` and :func:`dmc.complete`).
     init_scale : float or None, default None
@@ -332,7 +340,8 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         self.components_[:, keep_cols] = s[kept, None] * Vt[kept]
         self.n_components_ = int(kept.sum())
         s_max = float(s[0]) if s.size else 0.0
-        self._penalty = self._penalty_scale * (s_max**2 if s_max > 0 else 1.0)
+        # the fold-in's ridge α s_max², as α in units of s_max² (s_max² overflows above 1e154)
+        self._penalty, self._penalty_unit = self._penalty_scale, (s_max if s_max > 0 else 1.0)
 
         W = result.to_dense().astype(np.float64, copy=False)
         completed = np.empty((m, n), dtype=np.float64)
@@ -496,6 +505,26 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 raise ValueError(f"the state names an invalid attribute {name!r}")
         vars(self).update(state)
 
+    def _check_loaded(self) -> None:
+        """Check the parameters as ``fit`` does, without data (:func:`dmc.io.load` calls it;
+        ``dtype``, ``device`` and ``random_state`` are checked there)."""
+        p = self.get_params(deep=False)
+        for name, low in (("rank", 1), ("max_iter", 1), ("n_iter_no_change", 1)):
+            if p[name] is not None or name != "n_iter_no_change":
+                _named(check_int, p[name], name, low=low)
+        _named(check_int, p["depth"], "depth", low=2, high=MAX_DEPTH)
+        _named(check_choice, p["method"], "method", choices=METHODS)
+        for name in ("init_scale", "gamma", "step_size", "tol", "weight_decay", "fold_in_alpha"):
+            if p[name] is not None and not (name == "step_size" and _is_auto(p[name])):
+                low_open = name in ("init_scale", "step_size", "fold_in_alpha")
+                _named(check_float, p[name], name, low=0.0, low_open=low_open)
+        if p["escape_plateaus"] not in (None, True, False):
+            raise TypeError(
+                "The 'escape_plateaus' parameter must be True, False or None. "
+                f"Got {p['escape_plateaus']!r} instead."
+            )
+        _check_clip(p["clip"])
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
@@ -509,6 +538,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     # -- helpers ----------------------------------------------------------------------
 
     def _validate_X(self, X, *, reset):
+        X = as_plain_input(X)  # masked entries missing, tensors detached, pd.NA as NaN
         if sp.issparse(X):
             raise TypeError(
                 "DeepMatrixCompletion does not accept scipy.sparse input for 'X': "
@@ -561,9 +591,20 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             return np.zeros(X.shape)
         rows, cols = np.nonzero(observed)
         latent = ridge_fold_in(
-            C, self._penalty, rows, cols, X[rows, cols], X.shape[0], accumulate="mask"
+            C,
+            self._penalty,
+            rows,
+            cols,
+            X[rows, cols],
+            X.shape[0],
+            accumulate="mask",
+            unit=getattr(self, "_penalty_unit", 1.0),  # older files: _penalty = α s_max²
         )
         return latent @ C.T
+
+
+def _is_auto(value) -> bool:
+    return isinstance(value, str) and value == "auto"
 
 
 def _check_dense_X(X):

@@ -45,6 +45,12 @@ on: tensors come back as CPU tensors. Nothing after ``fit`` uses ``device``
 ``device="cuda"`` loads and predicts on a machine without CUDA; ``device`` keeps
 its stored value and only a new ``fit`` there needs ``device="cpu"``.
 
+Checksums prove a file intact, not sound: anyone who edits a file can recompute
+them. So :func:`load` also checks what the file holds (:mod:`dmc.io.schemas`):
+every array's dtype, shape and finiteness, every attribute's type, the names
+of the attributes (none may hide a method), the parameters (by the class's
+``_check_loaded``, as ``fit`` checks them) and the dmc version that wrote it.
+
 Values that a file cannot hold without pickle (an arbitrary user class as an
 id, complex numbers, an object of a class that is not registered) are refused
 when saving, with a ``TypeError`` that names the value. A file whose kind is not
@@ -56,6 +62,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import math
 import numbers
 import os
 import re
@@ -66,7 +73,7 @@ import torch
 from sklearn.exceptions import NotFittedError
 
 from ..exceptions import FileFormatError
-from . import archive
+from . import archive, schemas
 
 __all__ = ["load", "save", "storable"]
 
@@ -163,8 +170,11 @@ def save(model, path) -> Path:
     model : DeepMatrixCompletion or RatingsModel
         A fitted model of a registered class (see :func:`storable`).
     path : str or os.PathLike
-        The file to write (any name; ``.dmc`` is the convention). An existing
-        file is replaced only once the new one is complete.
+        The file to write (any name; ``.dmc`` is the convention), in an existing
+        folder. An existing regular file is replaced only once the new one is
+        complete, keeping its permissions (never setuid, setgid or sticky bits);
+        anything else there (a folder, a symbolic link, a FIFO, a device) is
+        refused and left untouched.
 
     Returns
     -------
@@ -176,7 +186,12 @@ def save(model, path) -> Path:
         If ``model`` is not fitted.
     TypeError
         If ``model`` is of another class, or holds a value (an id of a user
-        class, say) that cannot be stored without pickle.
+        class, say) that cannot be stored without pickle, or ``path`` is not a
+        str or os.PathLike.
+    ValueError
+        If ``path`` is empty, or names something other than a regular file.
+    FileNotFoundError
+        If the folder of ``path`` does not exist.
 
     Examples
     --------
@@ -201,6 +216,7 @@ def save(model, path) -> Path:
         )
     if not _is_fitted(model):
         raise NotFittedError(f"This {cls.__name__} is not fitted yet: call 'fit' before saving it.")
+    path = archive.writable_path(path)  # before any work: checked again just before writing
     arrays = {}
     params = {}
     for name, value in model.get_params(deep=False).items():
@@ -252,9 +268,16 @@ def load(path, cls=None):
     ------
     FileNotFoundError
         If there is no file at ``path``.
+    TypeError, ValueError
+        If ``path`` is not a str or os.PathLike, is empty, or names something
+        other than a regular file (a folder, a FIFO).
     dmc.FileFormatError
         If the file is not a dmc model file, is truncated or damaged, holds a
-        kind of model that is not registered, or another kind than ``cls``.
+        kind of model that is not registered, or another kind than ``cls``; or
+        if what it holds is unsound, checksums or not: an array of the wrong
+        dtype or shape, NaN or inf where a fitted model has none, a parameter
+        that ``fit`` would refuse, an attribute that would hide a method, a
+        file written by a newer dmc (see :mod:`dmc.io.schemas`).
 
     Examples
     --------
@@ -283,7 +306,16 @@ def load(path, cls=None):
         )
     try:
         return _build(_CLASSES[kind], meta, arrays)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+        OverflowError,
+        RuntimeError,
+    ) as exc:
         # (FileFormatError is a ValueError: the path is added to its message too)
         raise FileFormatError(f"{shown} holds a malformed {kind}: {exc}") from exc
 
@@ -349,21 +381,42 @@ def _first_device(value, seen):
 
 
 def _build(cls, meta, arrays):
+    """The model a file describes, every value checked (:mod:`dmc.io.schemas`) first."""
+    schemas.check_version(meta.get("dmc_version"), _version())
+    if not isinstance(meta.get("trained_on"), str):
+        raise FileFormatError(
+            f"'trained_on' must be a str. Got {meta.get('trained_on')!r:.40} instead"
+        )
     params_node, state_node = meta["params"], meta["state"]
     if not isinstance(params_node, dict) or not isinstance(state_node, dict):
         raise FileFormatError("the parameters and the state must be JSON objects")
-    params = {name: _decode(node, arrays) for name, node in params_node.items()}
+    params = {
+        name: schemas.check_param(name, _decode(node, arrays)) for name, node in params_node.items()
+    }
     for name in state_node:
         if not _ATTRIBUTE.fullmatch(name) or name in params:
             raise FileFormatError(f"the file names an invalid attribute {name!r}")
+        if hasattr(cls, name):  # a method or a property of the class: never replaced
+            raise FileFormatError(
+                f"an attribute of the file must not hide a method or property of "
+                f"{cls.__name__}. Got {name!r} instead"
+            )
     if not state_node:
         raise FileFormatError("the file holds no fitted attributes")
     state = {name: _decode(node, arrays) for name, node in state_node.items()}
+    schemas.check_state(_NAMES[cls], state, _name_of)
     model = cls(**params)
     model._set_state(state)
     if not _is_fitted(model):
         raise FileFormatError("the file holds no fitted attributes")
+    if hasattr(model, "_check_loaded"):  # the parameters, checked as fit checks them
+        model._check_loaded()
     return model
+
+
+def _name_of(value) -> str | None:
+    """The registered name of ``value``'s class (None for other values)."""
+    return _NAMES.get(type(value))
 
 
 def _is_fitted(model) -> bool:
@@ -434,10 +487,7 @@ def _decode(node, arrays):
     if tag == "scalar":
         if "array" in node:
             return arrays[node["array"]][()]
-        dtype = np.dtype(node["dtype"])
-        if dtype.kind not in "biuf":
-            raise FileFormatError(f"unexpected scalar dtype {node['dtype']!r}")
-        return dtype.type(node["value"])
+        return _decode_scalar(node["dtype"], node["value"])
     if tag == "tensor":
         return _decode_tensor(node, arrays)
     if tag == "tuple":
@@ -447,11 +497,45 @@ def _decode(node, arrays):
     if tag == "bytes":
         return bytes.fromhex(node["hex"])
     if tag == "object":
-        cls = _CLASSES.get(node["class"])
+        kind = node["class"]
+        cls = _CLASSES.get(kind) if isinstance(kind, str) else None
         if cls is None or not hasattr(cls, "_from_state"):
-            raise FileFormatError(f"unknown storable class {node['class']!r:.80}")
-        return cls._from_state(_decode(node["state"], arrays))
+            raise FileFormatError(f"unknown storable class {kind!r:.80}")
+        state = _decode(node["state"], arrays)
+        try:
+            schemas.check_state(kind, state, _name_of)
+        except FileFormatError as exc:
+            raise FileFormatError(f"in a stored {kind}: {exc}") from None
+        value = cls._from_state(state)
+        schemas.check_built(kind, value)
+        return value
     raise FileFormatError(f"unknown value tag {tag!r:.80}")
+
+
+def _decode_scalar(dtype, value):
+    """A numpy scalar of a numeric ``dtype`` holding ``value``, which must fit in it."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "biuf":
+        raise FileFormatError(f"unexpected scalar dtype {dtype.str!r}")
+    kinds = {"b": (bool,), "i": (int,), "u": (int,), "f": (int, float)}[dtype.kind]
+    fits = type(value) in kinds
+    if fits and dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        fits = info.min <= value <= info.max
+    elif fits and dtype.kind == "f":  # no overflow to inf (inf and nan are kept)
+        try:
+            x = float(value)
+        except OverflowError:
+            x = math.inf
+        fits = (not math.isfinite(x) and type(value) is float) or abs(x) <= float(
+            np.finfo(dtype).max
+        )
+    if not fits:
+        raise FileFormatError(
+            f"a scalar of dtype {dtype.str} must hold a value of that type and range. Got "
+            f"{value!r:.40} instead"
+        )
+    return dtype.type(value)
 
 
 def _add(arrays, hint, array) -> str:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
 
-import numpy as np
-
-from .._validation import check_choice, check_float, check_int
+from .._validation import MAX_DEPTH, check_choice, check_float, check_int, shown
 from ..core.models import METHODS, get_method
 from ..core.observations import DUPLICATES
 
@@ -64,7 +61,7 @@ def resolve_options(model) -> dict:
     pick = lambda name: defaults[name] if getattr(model, name) is None else getattr(model, name)  # noqa: E731
     opts = dict(method=method)
     opts["rank"] = check_int(pick("rank"), "rank", low=1)
-    opts["depth"] = check_int(model.depth, "depth", low=2)
+    opts["depth"] = check_int(model.depth, "depth", low=2, high=MAX_DEPTH)
     opts["init_scale"] = check_float(pick("init_scale"), "init_scale", low=0.0, low_open=True)
     gamma = pick("gamma")
     opts["gamma"] = None if gamma is None else check_float(gamma, "gamma", low=0.0)
@@ -99,14 +96,15 @@ def resolve_rating_range(rating_range, r):
     """The ``rating_range`` parameter checked; None: the range of the ratings ``r``."""
     if rating_range is None:
         return float(r.min()), float(r.max())
-    ok = (
-        isinstance(rating_range, (tuple, list))
-        and len(rating_range) == 2
-        and all(isinstance(x, numbers.Real) and not isinstance(x, bool) for x in rating_range)
-    )
-    if not ok or not (np.isfinite(rating_range).all() and rating_range[0] < rating_range[1]):
+    bounds = None
+    if isinstance(rating_range, (tuple, list)) and len(rating_range) == 2:
+        try:
+            bounds = tuple(check_float(x, "rating_range") for x in rating_range)
+        except (TypeError, ValueError):  # the message below names the whole pair
+            bounds = None
+    if bounds is None or not bounds[0] < bounds[1]:
         raise ValueError(
             "The 'rating_range' parameter must be None or a pair (low, high) of finite "
-            f"numbers with low < high. Got {rating_range!r} instead."
+            f"numbers with low < high. Got {shown(rating_range)!r} instead."
         )
-    return float(rating_range[0]), float(rating_range[1])
+    return bounds

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import decimal
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 
 import numpy as np
 
-from .._validation import as_real_array
+from .._validation import as_plain_input, as_real_array, is_missing, shown
 
 __all__ = [
+    "RATINGS_LIMIT",
     "as_id_vector",
     "as_ratings",
     "check_hashable_id",
@@ -17,6 +19,11 @@ __all__ = [
     "py_value",
     "triplets",
 ]
+
+
+#: the largest magnitude of a rating: their squares and sums of squares (the biases,
+#: the prior's noise, the ridge solves) must stay far from float64's overflow
+RATINGS_LIMIT = 1e100
 
 
 def triplets(users, items, ratings):
@@ -69,18 +76,21 @@ def _columns_of(table):
 
 
 def as_id_vector(values, name) -> np.ndarray:
-    """A 1-D array of hashable ids, none missing.
+    """A 1-D array of hashable ids, none missing (see :func:`check_hashable_id`).
 
     Ids numpy holds natively (ints, strings, ...) keep their dtype; mixed
     types and tuples become an object array with each id whole (numpy would
-    turn ``1`` into ``"1"`` next to strings, or a tuple into a row).
+    turn ``1`` into ``"1"`` next to strings, or a tuple into a row). A set or
+    a mapping is refused: the ids are matched by position.
     """
+    values = as_plain_input(values)  # a masked entry is a missing id
     if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):  # pandas
         values = values.to_numpy()
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+    unordered = isinstance(values, (Set, Mapping))
+    if unordered or isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
         raise TypeError(
-            f"The {name!r} parameter must be a 1-D array-like of ids. "
-            f"Got {type(values).__name__} instead."
+            f"The {name!r} parameter must be a 1-D array-like of ids (a sequence: their "
+            f"order matters). Got {type(values).__name__} instead."
         )
     arr = np.asarray(values) if isinstance(values, np.ndarray) else None
     if arr is None:
@@ -95,10 +105,9 @@ def as_id_vector(values, name) -> np.ndarray:
     if arr.ndim != 1:
         raise ValueError(f"The {name!r} parameter must be 1-D. Got shape {arr.shape} instead.")
     if arr.dtype.kind == "f" and arr.size and not np.isfinite(arr).all():
-        raise ValueError(
-            f"The {name!r} parameter must not contain missing ids (NaN or inf). "
-            f"Got {arr[~np.isfinite(arr)][0]} instead."
-        )
+        check_hashable_id(arr[~np.isfinite(arr)][0], name)
+    if arr.dtype.kind in "mM" and np.isnat(arr).any():
+        check_hashable_id(arr[np.isnat(arr)][0], name)
     if arr.dtype.kind == "c":
         raise TypeError(f"The {name!r} parameter must hold ids, not complex numbers.")
     if arr.dtype == object:
@@ -120,11 +129,15 @@ def object_array(values) -> np.ndarray:
 
 
 def check_hashable_id(value, name):
-    """Refuse a missing (None, NaN) or unhashable id."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """Refuse a missing id (None, NaN, NaT, pd.NA: :func:`dmc._validation.is_missing`),
+    an infinite number or an unhashable value."""
+    infinite = (isinstance(value, (float, np.floating)) and math.isinf(value)) or (
+        isinstance(value, decimal.Decimal) and value.is_infinite()
+    )
+    if infinite or is_missing(value):
         raise ValueError(
-            f"The {name!r} parameter must not contain missing ids (None or NaN). "
-            f"Got {value!r} instead."
+            f"The {name!r} parameter must not contain missing ids (None, NaN, NaT, pd.NA) "
+            f"or infinite ones. Got {shown(value)!r} instead."
         )
     try:
         hash(value)
@@ -145,5 +158,12 @@ def as_ratings(values) -> np.ndarray:
         raise ValueError(
             "The 'ratings' parameter must hold finite numbers. "
             f"Got {arr[t]} at position {t} instead."
+        )
+    if arr.size and np.abs(arr).max() > RATINGS_LIMIT:
+        t = int(np.flatnonzero(np.abs(arr) > RATINGS_LIMIT)[0])
+        raise ValueError(
+            f"The 'ratings' parameter must hold ratings of magnitude at most {RATINGS_LIMIT:g}. "
+            f"Got {arr[t]} at position {t} instead; rescale them (the model sums their "
+            "squares)."
         )
     return arr

@@ -21,12 +21,13 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from .._validation import all_or_nothing, check_int, check_random_state
+from .._validation import all_or_nothing, check_bool, check_int, check_random_state
 from ..io import persistence, storable
 from .biases import fit_biases
 from .config import resolve_options, resolve_rating_range
@@ -116,6 +117,7 @@ class RatingsModel(BaseEstimator):
         5, init_scale 1, gamma 0 i.e. outer factors frozen at the spectral
         initialisation, weight_decay 0, max_iter 100).
     depth : int, default 3
+        Number of factors, in [2, 100].
     tol : float, default 1e-4
         Relative training residual at which the deep fit stops.
     n_iter_no_change : int or None, default 20
@@ -351,6 +353,7 @@ class RatingsModel(BaseEstimator):
             both were not seen in ``fit`` (nor folded in).
         """
         self._check_fitted()
+        return_cold = check_bool(return_cold, "return_cold")
         users = as_id_vector(users, "users")
         items = as_id_vector(items, "items")
         if users.size != items.size:
@@ -403,8 +406,9 @@ class RatingsModel(BaseEstimator):
         items : ndarray
             Item ids, best first.
         scores : ndarray of float64
-            Their predicted ratings *before* clipping to the rating range (so
-            that ranks stay distinct above the top of the scale).
+            Their predicted ratings, clipped to the rating range as by
+            :meth:`predict`; the items are ranked before clipping, so two
+            items above the top of the scale keep their order.
         """
         check_hashable_id(user, "user")
         rec = self.recommend_many(object_array([user]), k, exclude_seen=exclude_seen)
@@ -424,7 +428,8 @@ class RatingsModel(BaseEstimator):
         -------
         Recommendations
             Long form ``(user, item, score, rank, cold)``: ``min(k, available)``
-            rows per user, ``cold`` True for users not seen in ``fit``.
+            rows per user, ``cold`` True for users not seen in ``fit``; scores
+            clipped to the rating range, ranks from the unclipped scores.
 
         Notes
         -----
@@ -435,11 +440,7 @@ class RatingsModel(BaseEstimator):
         users = as_id_vector(users, "users")
         n_items = len(self._item_index)
         k = check_int(k, "k", low=1, high=n_items)
-        if not isinstance(exclude_seen, (bool, np.bool_)):
-            raise TypeError(
-                f"The 'exclude_seen' parameter must be a bool. Got {exclude_seen!r} instead."
-            )
-        exclude_seen = bool(exclude_seen)
+        exclude_seen = check_bool(exclude_seen, "exclude_seen")
         if users.size == 0:
             return Recommendations(
                 users[:0],
@@ -460,7 +461,7 @@ class RatingsModel(BaseEstimator):
         return Recommendations(
             user=users[rows],
             item=self._item_index.ids[items],
-            score=scores,
+            score=np.clip(scores, *self.rating_range_),  # ranked above, before clipping
             rank=ranks,
             cold=u[rows] < 0,
         )
@@ -654,3 +655,15 @@ class RatingsModel(BaseEstimator):
                 )
         for name in _FITTED:
             setattr(self, name, state[name])
+
+    def _check_loaded(self):
+        """Check the parameters and the fitted options as ``fit`` makes them (:func:`dmc.io.load`
+        calls it; ``dtype``, ``device`` and ``random_state`` are checked there)."""
+        resolve_options(self)
+        if self.rating_range is not None:
+            resolve_rating_range(self.rating_range, None)
+        if resolve_options(SimpleNamespace(**self._opts)) != self._opts:
+            raise ValueError(
+                "The '_opts' attribute of a RatingsModel must hold the options that fit "
+                f"resolves. Got {self._opts!r:.200} instead."
+            )

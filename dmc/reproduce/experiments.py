@@ -41,11 +41,12 @@ F64 = dict(dtype=torch.float64, device=torch.device("cpu"))
 
 
 def machine() -> str:
-    """One line naming the machine, for every table and figure."""
+    """One line naming the machine, for every table and figure: processor, threads,
+    torch and Python versions, and the system (``platform.platform()``)."""
     cpu = platform.processor() or platform.machine()
     return (
         f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
-        f"{platform.system()} {platform.python_version()}"
+        f"Python {platform.python_version()}, {platform.platform()}"
     )
 
 

@@ -121,7 +121,7 @@ def test_grid_options_are_checked_before_any_fit(tmp_path, capsys, argv, match):
 
 
 def test_progress_is_a_bar_on_a_terminal(monkeypatch):
-    from dmc.cli.main import _progress
+    from dmc.cli.commands import _progress
 
     class Terminal(io.StringIO):
         def isatty(self):

@@ -190,5 +190,7 @@ def test_fit_killed_while_writing_a_checkpoint_resumes_from_the_previous(uninter
     assert int(resumed.stdout.readline()) == 11  # the second checkpoint was at iteration 10
     resumed.communicate(timeout=120)
     assert resumed.returncode == 0
+    # the resumed fit removed the killed write's temporary (issue 13)
+    assert [name for name in os.listdir(tmp_path) if name.endswith(".tmp")] == []
     for a, b in zip(uninterrupted, _final(tmp_path / "resumed.npz")):
         assert np.array_equal(a, b)

@@ -271,6 +271,34 @@ OBSERVATIONS = [
         "not strings",
         "any-string",
     ),
+    case(
+        lambda: Observations.from_dense([[1.0, 10**400]]),
+        ValueError,
+        "'X'",
+        r"float64 range.*Got an int near 1e\+400 at position \(0, 1\)",
+        "dense-python-int-beyond-float",
+    ),
+    case(
+        lambda: T([0, 1], [0, 0], [1.0, -(10**400)]),
+        ValueError,
+        "'values'",
+        r"float64 range.*Got an int near -1e\+400 at position 1",
+        "values-python-int-beyond-float",
+    ),
+    case(
+        lambda: Observations.from_any(([0, 1], [0, 1])),
+        TypeError,
+        "'X'",
+        r"\(rows, cols, values\[, shape\]\) tuple has 3 or 4 elements.*Got a tuple of 2",
+        "any-pair",
+    ),
+    case(
+        lambda: T([10**6 - 1], [10**6 - 1], [1.0]).to_dense(),
+        dmc.ProblemTooLargeError,
+        "'shape'",
+        r"GiB.*Got shape \(1000000, 1000000\)",
+        "observations-to-dense-too-large",
+    ),
 ]
 
 
@@ -288,6 +316,12 @@ def _complete(**kwargs):
     return lambda: dmc.complete(X, **kwargs)
 
 
+def _huge_result():
+    """A 10**6 x 10**6 completion with one observed entry: its factors are small."""
+    with pytest.warns(UserWarning, match="no observed entry"):
+        return dmc.complete(T([10**6 - 1], [10**6 - 1], [1.0]), rank=1, max_iter=1)
+
+
 COMPLETE = [
     case(_complete(rank=21), ValueError, "'rank'", r"\[1, 20\]. Got 21", "rank-above-min"),
     case(_complete(rank=0), ValueError, "'rank'", "Got 0", "rank-0"),
@@ -296,7 +330,28 @@ COMPLETE = [
     case(_complete(rank=True), TypeError, "'rank'", "Got True", "rank-bool"),
     case(_complete(rank=np.inf), TypeError, "'rank'", "Got inf", "rank-inf"),
     case(_complete(rank="5"), TypeError, "'rank'", "Got '5'", "rank-string"),
-    case(_complete(depth=1), ValueError, "'depth'", r"\[2, inf\]. Got 1", "depth-1"),
+    case(_complete(depth=1), ValueError, "'depth'", r"\[2, 100\]. Got 1", "depth-1"),
+    case(_complete(depth=101), ValueError, "'depth'", r"\[2, 100\]. Got 101", "depth-above-max"),
+    case(_complete(depth=10**7), ValueError, "'depth'", "Got 10000000", "depth-huge"),
+    case(_complete(depth=2**64), ValueError, "'depth'", "Got 18446744073709551616", "depth-2-64"),
+    *[
+        case(
+            _complete(**{name: 10**400}),
+            ValueError,
+            f"'{name}'",
+            r"finite real number.*Got an int near 1e\+400",
+            f"{name}-python-int-beyond-float",
+        )
+        for name in ("tol", "gamma", "init_scale", "weight_decay", "step_size", "max_change")
+    ],
+    case(
+        _complete(dtype=(np.float64, -1)),
+        ValueError,
+        "'dtype'",
+        r"'float64' or 'float32'.*Got \(<class 'numpy.float64'>, -1\)",
+        "dtype-tuple",
+    ),
+    case(_complete(dtype=None), TypeError, "'dtype'", "Got None", "dtype-none"),
     case(_complete(init_scale=0), ValueError, "'init_scale'", r"\(0, inf\]. Got 0", "init-0"),
     case(_complete(init_scale=-1), ValueError, "'init_scale'", "Got -1", "init-negative"),
     case(_complete(init_scale=np.nan), ValueError, "'init_scale'", "Got nan", "init-nan"),
@@ -361,6 +416,13 @@ COMPLETE = [
         "'shape'",
         "GiB.*Got a 1099511627777 x 1 matrix",
         "shape-huge-from-int64-index",
+    ),
+    case(
+        lambda: _huge_result().to_dense(),
+        dmc.ProblemTooLargeError,
+        "'shape'",
+        r"GiB.*Got shape \(1000000, 1000000\).*predict",
+        "result-to-dense-too-large",
     ),
     case(
         lambda: dmc.complete(X, rank=2, max_iter=2).predict([2.5], [0]),

@@ -89,6 +89,59 @@ FILES = [
         "not-utf8",
     ),
     case(("weird", "1 2 3\n"), ValueError, "'format'", "could not be guessed.*Got", "no-layout"),
+    case(
+        ("r.csv", "user,item,rating\n1,2,3\n1,2," + "3" * 140_000 + "\n"),
+        ValueError,
+        "r.csv",
+        r"readable CSV.*Got field larger than field limit \(131072\) on line 3",
+        "field-too-long",
+    ),
+    *[
+        case(
+            ("u.data", "1\t2\t3\n", {"encoding": codec}),
+            ValueError,
+            "'encoding'",
+            f"text encoding.*Got '{codec}'",
+            f"encoding-{codec}",
+        )
+        for codec in ("rot13", "hex", "base64")
+    ],
+    case(
+        ("u.data", "1\t2\t3\n", {"encoding": "utf-16"}),
+        ValueError,
+        "'utf-16'",
+        "must be text in the encoding 'utf-16'. Got .*pass the file's encoding",
+        "wrong-encoding-utf16",
+    ),
+    case(("u.data", "1\t2\t3\x00\n"), ValueError, "u.data", r"NUL.*Got one on line 1", "nul"),
+    case(
+        ("u.data", "1\t2\t3\n1\t3\t1_000\n"),
+        ValueError,
+        "'rating'",
+        "plain decimal numbers.*Got '1_000' on data row 2",
+        "underscore-number",
+    ),
+    case(
+        ("u.data", "1\t2\t\u0663\n"),
+        ValueError,
+        "'rating'",
+        "plain decimal numbers.*Got '\u0663' on data row 1",
+        "unicode-digit",
+    ),
+    case(
+        ("u.data", "1\t2\t3\t100000000000000000000000\n"),
+        ValueError,
+        "'timestamp'",
+        "exact.*Got '100000000000000000000000' on data row 1",
+        "timestamp-beyond-int64",
+    ),
+    case(
+        ("u.data", "1\t2\t3\n", {"as_frame": "no"}),
+        TypeError,
+        "'as_frame'",
+        "bool. Got 'no'",
+        "as-frame-str",
+    ),
 ]
 
 
@@ -99,9 +152,9 @@ def test_read_ratings(tmp_path, spec, exc, name, match):
     if isinstance(content, bytes):
         path.write_bytes(content)
     else:
-        path.write_text(content)
-    kwargs = kwargs[0] if kwargs else {}
-    check_error(lambda: read_ratings(path, as_frame=False, **kwargs), exc, name, match)
+        path.write_text(content, encoding="utf-8")
+    kwargs = {"as_frame": False, **(kwargs[0] if kwargs else {})}
+    check_error(lambda: read_ratings(path, **kwargs), exc, name, match)
 
 
 def test_read_ratings_bad_path(tmp_path):

@@ -256,7 +256,7 @@ def test_transform_before_fit():
         (
             dict(depth=1),
             ValueError,
-            r"The 'depth' parameter of DeepMatrixCompletion must be an int in \[2, inf\]. Got 1",
+            r"The 'depth' parameter of DeepMatrixCompletion must be an int in \[2, 100\]. Got 1",
         ),
         (
             dict(method="deep"),

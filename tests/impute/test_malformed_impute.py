@@ -31,6 +31,13 @@ def est():
 # -- DeepMatrixCompletion: bad data and bad parameters on a fitted estimator -----------------
 
 E = "of DeepMatrixCompletion"
+
+
+def _with(array, position, value):
+    array[position] = value
+    return array
+
+
 BAD_FIT_DATA = [
     case(np.ones(5), ValueError, "'X'", r"2-D.*Got an array of shape \(5,\)", "1d"),
     case(np.ones((2, 2, 2)), ValueError, "'X'", r"2-D.*Got .*\(2, 2, 2\)", "3d"),
@@ -65,6 +72,20 @@ BAD_FIT_DATA = [
         r"sparse.*dmc\.complete",
         "sparse",
     ),
+    case(
+        _with(X.astype(object), (0, 1), 10**400),
+        ValueError,
+        "'X'",
+        r"float64 range.*Got an int near 1e\+400 at position \(0, 1\)",
+        "python-int-beyond-float",
+    ),
+    case(
+        np.where(np.isnan(X), np.nan, -1e308),
+        ValueError,
+        "'X'",
+        r"magnitude at most 1.76e\+305.*Got -1e\+308 at row 0, column 0",
+        "above-limit",
+    ),
 ]
 
 
@@ -87,6 +108,34 @@ def test_estimator_fit_dataframe_with_a_text_column_keeps_the_fit(est):
     assert state_hash(est) == before
 
 
+def test_estimator_fit_dataframe_with_repeated_column_names_keeps_the_fit(est):
+    pd = _pandas()
+    frame = pd.DataFrame(X[:, :3], columns=["a", "a", "b"])
+    before = state_hash(est)
+    check_error(
+        lambda: est.fit(frame), ValueError, "'X'", r"distinct column names. Got 'a' 2 times"
+    )
+    assert state_hash(est) == before
+
+
+def test_estimator_fit_sparse_dataframe_keeps_the_fit(est):
+    pd = _pandas()
+    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"]).astype(pd.SparseDtype(float, np.nan))
+    before = state_hash(est)
+    check_error(lambda: est.fit(frame), TypeError, "'X'", r"dense.*Got sparse column\(s\) \['a'")
+    assert state_hash(est) == before
+
+
+def test_estimator_fit_dataframe_object_column_with_a_huge_int_keeps_the_fit(est):
+    pd = _pandas()
+    frame = pd.DataFrame({"a": pd.Series([1.0, 10**400, None], dtype=object), "b": [1.0, 2, 3]})
+    before = state_hash(est)
+    check_error(
+        lambda: est.fit(frame), ValueError, "'X'", r"float64 range.*Got an int near 1e\+400"
+    )
+    assert state_hash(est) == before
+
+
 BAD_PARAMS = [
     case({"rank": 0}, ValueError, "'rank'", rf"{E} must be an int in \[1, inf\]. Got 0", "rank-0"),
     case({"rank": -1}, ValueError, "'rank'", "Got -1", "rank-negative"),
@@ -95,6 +144,26 @@ BAD_PARAMS = [
     case({"rank": np.inf}, TypeError, "'rank'", "Got inf", "rank-inf"),
     case({"rank": "5"}, TypeError, "'rank'", "Got '5'", "rank-string"),
     case({"depth": 1}, ValueError, "'depth'", f"{E}.*Got 1", "depth-1"),
+    case({"depth": 101}, ValueError, "'depth'", rf"{E}.*\[2, 100\]. Got 101", "depth-above-max"),
+    case({"depth": 2**64}, ValueError, "'depth'", "Got 18446744073709551616", "depth-2-64"),
+    *[
+        case(
+            {name: 10**400},
+            ValueError,
+            f"'{name}'",
+            rf"{E} must be a finite real number.*Got an int near 1e\+400",
+            f"{name}-python-int-beyond-float",
+        )
+        for name in ("tol", "gamma", "init_scale", "weight_decay", "step_size", "fold_in_alpha")
+    ],
+    case(
+        {"clip": (0.0, 10**400)},
+        ValueError,
+        "'clip'",
+        f"{E}.*Got an int near 1e\\+400",
+        "clip-python-int-beyond-float",
+    ),
+    case({"dtype": (np.float64, -1)}, ValueError, "'dtype'", rf"{E}.*Got \(<class", "dtype-tuple"),
     case({"init_scale": 0.0}, ValueError, "'init_scale'", "Got 0.0", "init-0"),
     case({"init_scale": -1.0}, ValueError, "'init_scale'", "Got -1.0", "init-negative"),
     case({"init_scale": np.nan}, ValueError, "'init_scale'", "Got nan", "init-nan"),
@@ -210,6 +279,20 @@ BAD_TRANSFORM = [
         "'X'",
         "no observed entry that can be held out.*Got 20 observed entries in 30 rows",
         "score-nothing-to-hold-out",
+    ),
+    case(
+        lambda e: e.transform(np.where(np.isnan(X), np.nan, 1e308)),
+        ValueError,
+        "'X'",
+        r"magnitude at most 1.76e\+305.*Got 1e\+308 at row 0, column 0",
+        "transform-above-limit",
+    ),
+    case(
+        lambda e: e.score(np.where(np.isnan(X), np.nan, 1e308)),
+        ValueError,
+        "'X'",
+        r"magnitude at most 1.76e\+305.*Got 1e\+308",
+        "score-above-limit",
     ),
 ]
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pytest
 from malformed import (
     I,
     R,
     U,
+    _pandas,
     case,
     check_error,
     state_hash,
@@ -76,6 +79,50 @@ BAD_RATINGS = [
         "Got 1 repeated rating.*user 0 and item 0 rated 2 times.*duplicates='raise'",
         "duplicate-pair",
     ),
+    case(
+        (U[:2], I[:2], [3, 10**400]),
+        ValueError,
+        "'ratings'",
+        r"float64 range.*Got an int near 1e\+400 at position 1",
+        "python-int-rating",
+    ),
+    case(
+        (U, I, R * 1e300),
+        ValueError,
+        "'ratings'",
+        r"magnitude at most 1e\+100. Got \de\+300 at position 0",
+        "huge-rating",
+    ),
+    case(
+        (U[:2], I[:2], [3.0, -1e308]),
+        ValueError,
+        "'ratings'",
+        r"magnitude at most 1e\+100. Got -1e\+308 at position 1",
+        "rating-1e308",
+    ),
+    case(
+        ([Decimal("NaN"), 1], [1, 2], [3.0, 4.0]),
+        ValueError,
+        "'users'",
+        r"missing ids.*Got Decimal\('NaN'\)",
+        "decimal-nan-user",
+    ),
+    case(
+        (np.array(["NaT", "2020-01-01"], dtype="datetime64[D]"), [1, 2], [3.0, 4.0]),
+        ValueError,
+        "'users'",
+        "missing ids.*Got NaT instead",
+        "nat-user",
+    ),
+    case(
+        (np.array([np.float32("nan"), "a"], dtype=object), [1, 2], [3.0, 4.0]),
+        ValueError,
+        "'users'",
+        "missing ids.*Got nan",
+        "nan-object-user",
+    ),
+    case(([1, 2], [1, np.inf], [3.0, 4.0]), ValueError, "'items'", "missing.*Got inf", "inf-item"),
+    case(({1, 2}, [1, 2], [3.0, 4.0]), TypeError, "'users'", "sequence.*Got set", "set-users"),
 ]
 
 
@@ -110,6 +157,26 @@ BAD_RATINGS_PARAMS = [
     case({"device": "tpu"}, ValueError, "'device'", "Got 'tpu'", "device-tpu"),
     case({"random_state": "seed"}, TypeError, "'random_state'", "Got 'seed'", "rs-str"),
     case({"method": "svd"}, ValueError, "'method'", "Got 'svd'", "method-unknown"),
+    *[
+        case(
+            {name: 10**400},
+            ValueError,
+            f"'{name}'",
+            r"finite real number.*Got an int near 1e\+400",
+            f"{name}-python-int-beyond-float",
+        )
+        for name in ("tol", "init_scale", "gamma", "weight_decay", "shrinkage", "user_bias_reg")
+    ],
+    case(
+        {"rating_range": (1, 10**400)},
+        ValueError,
+        "'rating_range'",
+        r"finite numbers with low < high. Got \(1, an int near 1e\+400\)",
+        "range-python-int-beyond-float",
+    ),
+    case({"depth": 101}, ValueError, "'depth'", r"\[2, 100\]. Got 101", "depth-above-max"),
+    case({"dtype": None}, TypeError, "'dtype'", "Got None", "dtype-none"),
+    case({"dtype": (np.float64, -1)}, ValueError, "'dtype'", r"Got \(<class", "dtype-tuple"),
 ]
 
 
@@ -203,6 +270,67 @@ BAD_RATINGS_CALLS = [
         "not strings",
         "fold-in-string-rating",
     ),
+    case(
+        lambda m: m.fold_in("x", [0], [10**400]),
+        ValueError,
+        "'ratings'",
+        r"float64 range.*Got an int near 1e\+400",
+        "fold-in-python-int-rating",
+    ),
+    case(
+        lambda m: m.fold_in("x", [0], [1e300]),
+        ValueError,
+        "'ratings'",
+        r"magnitude at most 1e\+100. Got 1e\+300",
+        "fold-in-huge-rating",
+    ),
+    case(
+        lambda m: m.fold_in(Decimal("NaN"), [0], [3.0]),
+        ValueError,
+        "'user'",
+        r"missing ids.*Got Decimal\('NaN'\)",
+        "fold-in-decimal-nan-user",
+    ),
+    case(
+        lambda m: m.predict([Decimal("NaN")], [0]),
+        ValueError,
+        "'users'",
+        r"missing ids.*Got Decimal\('NaN'\)",
+        "predict-decimal-nan",
+    ),
+    case(
+        lambda m: m.predict(np.array(["NaT"], dtype="datetime64[s]"), [0]),
+        ValueError,
+        "'users'",
+        "missing ids.*Got NaT instead",
+        "predict-nat",
+    ),
+    case(
+        lambda m: m.predict([0, 1], np.array([1, np.nan], dtype=object)),
+        ValueError,
+        "'items'",
+        "missing ids.*Got nan",
+        "predict-nan-object",
+    ),
+    case(lambda m: m.recommend(float("inf")), ValueError, "'user'", "Got inf", "recommend-inf"),
+    case(
+        lambda m: m.recommend(Decimal("sNaN")),
+        ValueError,
+        "'user'",
+        r"Got Decimal\('sNaN'\)",
+        "recommend-decimal-snan",
+    ),
+    case(
+        lambda m: m.predict([0], [0], return_cold="yes"),
+        TypeError,
+        "'return_cold'",
+        "bool. Got 'yes'",
+        "predict-return-cold-str",
+    ),
+    case(lambda m: m.predict({0, 1}, [0, 1]), TypeError, "'users'", "Got set", "predict-set"),
+    case(
+        lambda m: m.recommend_many({0: 1}), TypeError, "'users'", "Got dict", "recommend-many-dict"
+    ),
 ]
 
 
@@ -268,3 +396,18 @@ def test_ratings_fold_in_of_only_unknown_items_warns():
     assert not cold[0] and pred[0] == pytest.approx(
         np.clip(model.global_mean_ + model.item_bias_[model.items_ == I[0]][0], 1, 5)
     )
+
+
+def test_ratings_pd_na_ids_are_missing_in_object_and_nullable_arrays(rm):
+    pd = _pandas()
+    before = state_hash(rm)
+    for users in (
+        np.array([pd.NA, 1], dtype=object),
+        pd.Series([pd.NA, 1], dtype="Int64"),
+        pd.Series([pd.NaT, pd.Timestamp("2020-01-01")]),
+    ):
+        check_error(lambda u=users: rm.fit(u, [1, 2], [3.0, 4.0]), ValueError, "'users'", "Got")
+        check_error(lambda u=users: rm.predict(u, [1, 2]), ValueError, "'users'", "missing ids")
+    check_error(lambda: rm.fold_in(pd.NA, [0], [3.0]), ValueError, "'user'", "Got <NA>")
+    check_error(lambda: rm.recommend(pd.NaT), ValueError, "'user'", "Got NaT")
+    assert state_hash(rm) == before
