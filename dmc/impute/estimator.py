@@ -22,7 +22,6 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from .._validation import (
     MAX_DEPTH,
     all_or_nothing,
-    as_dense_matrix,
     as_plain_input,
     check_choice,
     check_float,
@@ -33,6 +32,8 @@ from ..core.linalg import column_space, ridge_fold_in
 from ..core.observations import Observations
 from ..io import load, save, storable
 from .heldout import DEFAULT_SCORING_SEED, heldout_score
+from .params import check_clip, check_dense_X, is_auto, name_estimator, named
+from .validation import ALPHA_GRID, FoldInScore
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _sk_validate_data
@@ -94,9 +95,31 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         ``step_size="auto"`` and no ``weight_decay``.
     weight_decay : float, default 0.0
         λ of a ``(λ/2) Σ ‖θ‖²`` penalty on the trained parameters.
-    fold_in_alpha : float, default 1e-6
+    standardize : bool, default True
+        Centre each column on its observed mean and scale it to unit variance
+        before the fit (and undo it on output): columns in different units
+        weigh alike. The observed means differ from the true ones by a
+        rank-one error, so the fit takes ``rank + 1`` components (an exactly
+        low-rank matrix of rank ``rank`` is still recovered to ``tol``).
+    early_stopping : bool, default True
+        Noise-aware stopping that needs no noise level (see
+        :func:`dmc.complete`): ``validation_fraction`` of the observed entries
+        are held out, every 10 iterations the training rows are folded in from
+        the other entries and scored on them, training stops after ``patience``
+        iterations without a better score, and the best parameters are kept
+        (``best_iteration_``). Data with fewer than ``1 / validation_fraction``
+        observed entries trains without it. An exactly low-rank matrix still
+        stops at ``tol``.
+    validation_fraction : float in (0, 0.5], default 0.1
+        Share of the observed entries held out by ``early_stopping``.
+    patience : int, default 200
+        Iterations without a better held-out score before training stops.
+    fold_in_alpha : "auto" or float, default "auto"
         Ridge penalty of the fold-in, relative to the squared largest
-        singular value of the fitted matrix (see Notes). Must be positive.
+        singular value of the fitted matrix (see Notes); positive. "auto":
+        the value of :data:`dmc.impute.validation.ALPHA_GRID` with the best
+        held-out score under ``early_stopping`` (1e-6 without it); the value
+        used is ``fold_in_alpha_``.
     clip : (float or None, float or None) or None, default None
         Bounds ``(low, high)`` applied to the filled-in values (never to the
         observed ones); None on either side leaves it open.
@@ -137,6 +160,10 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         no observed entry in ``fit``, the mean of all observed entries.
     n_iter_ : int
         Training iterations.
+    best_iteration_ : int or None
+        The iteration whose parameters were kept (``early_stopping``), else None.
+    fold_in_alpha_ : float
+        The fold-in's ridge penalty used by ``transform``.
     converged_ : bool
         Whether training stopped by a rule other than ``max_iter``.
     stop_reason_ : str
@@ -225,7 +252,11 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         n_iter_no_change=None,
         escape_plateaus=None,
         weight_decay=0.0,
-        fold_in_alpha=1e-6,
+        standardize=True,
+        early_stopping=True,
+        validation_fraction=0.1,
+        patience=200,
+        fold_in_alpha="auto",
         clip=None,
         dtype="float64",
         device="cpu",
@@ -244,6 +275,10 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         self.n_iter_no_change = n_iter_no_change
         self.escape_plateaus = escape_plateaus
         self.weight_decay = weight_decay
+        self.standardize = standardize
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
         self.fold_in_alpha = fold_in_alpha
         self.clip = clip
         self.dtype = dtype
@@ -274,11 +309,16 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 
     def _fit(self, X):
         X = self._validate_X(X, reset=True)
-        rank = _named(check_int, self.rank, "rank", low=1)
-        self._penalty_scale = _named(
-            check_float, self.fold_in_alpha, "fold_in_alpha", low=0.0, low_open=True
-        )
-        self._clip = _check_clip(self.clip)
+        rank = named(check_int, self.rank, "rank", low=1)
+        if not is_auto(self.fold_in_alpha):
+            named(check_float, self.fold_in_alpha, "fold_in_alpha", low=0.0, low_open=True)
+        for name in ("standardize", "early_stopping"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(
+                    f"The {name!r} parameter of DeepMatrixCompletion must be True or False. "
+                    f"Got {getattr(self, name)!r} instead."
+                )
+        self._clip = check_clip(self.clip)
 
         observed = ~np.isnan(X)
         m, n = X.shape
@@ -310,6 +350,8 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             )
         X_fit = X[keep_rows] if n_empty else X
         X_fit = X_fit[:, keep_cols] if empty_cols.size else X_fit
+        # one memory order for every input type: the column statistics sum alike
+        X_fit = np.ascontiguousarray(X_fit)
         self.rank_ = min(rank, *X_fit.shape)
         if self.rank_ < rank:
             warnings.warn(
@@ -320,11 +362,26 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 stacklevel=3,
             )
 
-        obs = Observations.from_dense(X_fit)
+        # the columns centred and scaled to unit variance (standardize=True), or not
+        self._shift, self._scale = np.zeros(n), np.ones(n)
+        if self.standardize:
+            # divided by a power of two near each column's size: no overflow or
+            # underflow in the squares, and no rounding in the division
+            size = np.nanmax(np.abs(X_fit), axis=0)
+            unit = np.exp2(np.round(np.log2(np.where(size > 0, size, 1.0))))
+            self._shift[keep_cols] = np.nanmean(X_fit / unit, axis=0) * unit
+            spread = np.nanstd(X_fit / unit, axis=0) * unit
+            self._scale[keep_cols] = np.where(spread > 0, spread, 1.0)
+        Z_fit = (X_fit - self._shift[keep_cols]) / self._scale[keep_cols]
+        obs = Observations.from_dense(Z_fit)
+        # early stopping needs an entry to hold out and one to fit
+        early = self.early_stopping and obs.n_observed * self.validation_fraction >= 1
+        score = FoldInScore() if early and is_auto(self.fold_in_alpha) else None
         with warnings.catch_warnings():
             # a fully observed training matrix is normal use here (see Notes)
             warnings.filterwarnings("ignore", DEGENERATE_WARNING, UserWarning)
-            result = self._complete(obs, X.dtype)
+            result = self._complete(obs, X.dtype, early, score)
+        self.best_iteration_ = result.best_iteration
         self.n_iter_ = int(result.n_iter)
         self.converged_ = bool(result.converged)
         self.stop_reason_ = result.stop_reason
@@ -341,9 +398,14 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         self.n_components_ = int(kept.sum())
         s_max = float(s[0]) if s.size else 0.0
         # the fold-in's ridge α s_max², as α in units of s_max² (s_max² overflows above 1e154)
-        self._penalty, self._penalty_unit = self._penalty_scale, (s_max if s_max > 0 else 1.0)
+        if not is_auto(self.fold_in_alpha):
+            self.fold_in_alpha_ = float(self.fold_in_alpha)
+        else:  # the α of the best held-out score, or the smallest of the grid
+            self.fold_in_alpha_ = score.best_alpha if score is not None else ALPHA_GRID[0]
+        self._penalty, self._penalty_unit = self.fold_in_alpha_, (s_max if s_max > 0 else 1.0)
 
         W = result.to_dense().astype(np.float64, copy=False)
+        W = W * self._scale[keep_cols] + self._shift[keep_cols]
         completed = np.empty((m, n), dtype=np.float64)
         completed[np.ix_(keep_rows, keep_cols)] = self._clipped(W)
         completed[:, ~keep_cols] = self._clipped(fill)
@@ -491,7 +553,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         """What a file keeps (see :mod:`dmc.io`): every attribute that is not a parameter.
 
         That is what ``fit`` set (``components_``, ``completed_``, ``history_``,
-        the private ``_penalty``, ``_penalty_scale`` and ``_clip``, ...), and the
+        the private ``_penalty``, ``_shift``, ``_scale`` and ``_clip``, ...), and the
         configuration of ``set_output`` if it was called.
         """
         params = self.get_params(deep=False)
@@ -511,19 +573,25 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         p = self.get_params(deep=False)
         for name, low in (("rank", 1), ("max_iter", 1), ("n_iter_no_change", 1)):
             if p[name] is not None or name != "n_iter_no_change":
-                _named(check_int, p[name], name, low=low)
-        _named(check_int, p["depth"], "depth", low=2, high=MAX_DEPTH)
-        _named(check_choice, p["method"], "method", choices=METHODS)
+                named(check_int, p[name], name, low=low)
+        named(check_int, p["depth"], "depth", low=2, high=MAX_DEPTH)
+        named(check_choice, p["method"], "method", choices=METHODS)
+        named(check_int, p["patience"], "patience", low=1)
+        named(check_float, p["validation_fraction"], "validation_fraction", low=0.0, high=0.5)
+        for name in ("standardize", "early_stopping"):
+            if not isinstance(p[name], (bool, np.bool_)):
+                raise TypeError(f"The {name!r} parameter must be True or False. Got {p[name]!r}.")
         for name in ("init_scale", "gamma", "step_size", "tol", "weight_decay", "fold_in_alpha"):
-            if p[name] is not None and not (name == "step_size" and _is_auto(p[name])):
+            auto = name in ("step_size", "fold_in_alpha") and is_auto(p[name])
+            if p[name] is not None and not auto:
                 low_open = name in ("init_scale", "step_size", "fold_in_alpha")
-                _named(check_float, p[name], name, low=0.0, low_open=low_open)
+                named(check_float, p[name], name, low=0.0, low_open=low_open)
         if p["escape_plateaus"] not in (None, True, False):
             raise TypeError(
                 "The 'escape_plateaus' parameter must be True, False or None. "
                 f"Got {p['escape_plateaus']!r} instead."
             )
-        _check_clip(p["clip"])
+        check_clip(p["clip"])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -546,18 +614,20 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 "a dense array with NaN for missing entries, or complete the sparse "
                 "observations with dmc.complete(X, rank=...) (dmc.Observations.from_sparse)."
             )
-        _check_dense_X(X)
+        check_dense_X(X)
         kwargs = {"dtype": [np.float64, np.float32], _FINITE_KW: "allow-nan", "reset": reset}
         if _sk_validate_data is not None:
             return _sk_validate_data(self, X, **kwargs)
         return self._validate_data(X, **kwargs)  # pragma: no cover - older scikit-learn
 
-    def _complete(self, obs, input_dtype):
+    def _complete(self, obs, input_dtype, early_stopping, score):
         params = self.get_params()
         try:
             return complete(
                 obs,
-                rank=self.rank_,
+                # centring on observed means leaves a rank-one error of those means
+                # in an exactly low-rank matrix: one more component takes it
+                rank=min(self.rank_ + 1, *obs.shape) if self.standardize else self.rank_,
                 depth=self.depth,
                 method=self.method,
                 init_scale=self.init_scale,
@@ -568,6 +638,10 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
                 escape_plateaus=self.escape_plateaus,
+                early_stopping=bool(early_stopping),
+                validation_fraction=self.validation_fraction,
+                patience=self.patience,
+                scoring=score,
                 dtype=input_dtype.name if self.dtype is None else self.dtype,
                 device=self.device,
                 random_state=self.random_state,
@@ -575,7 +649,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 verbose=self.verbose,
             )
         except (TypeError, ValueError) as exc:
-            _name_estimator(exc, params)
+            name_estimator(exc, params)
             raise
 
     def _clipped(self, values):
@@ -590,75 +664,17 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         if C.shape[1] == 0:
             return np.zeros(X.shape)
         rows, cols = np.nonzero(observed)
+        # files of dmc before issue 14 hold neither (no standardisation)
+        shift = getattr(self, "_shift", np.zeros(X.shape[1]))
+        scale = getattr(self, "_scale", np.ones(X.shape[1]))
         latent = ridge_fold_in(
             C,
             self._penalty,
             rows,
             cols,
-            X[rows, cols],
+            (X[rows, cols] - shift[cols]) / scale[cols],
             X.shape[0],
             accumulate="mask",
             unit=getattr(self, "_penalty_unit", 1.0),  # older files: _penalty = α s_max²
         )
-        return latent @ C.T
-
-
-def _is_auto(value) -> bool:
-    return isinstance(value, str) and value == "auto"
-
-
-def _check_dense_X(X):
-    """Refuse, naming 'X', what scikit-learn's check_array refuses with less clear words."""
-    try:
-        as_dense_matrix(X, "X", owner=" of DeepMatrixCompletion")
-    except TypeError as exc:
-        if "complex" not in str(exc):
-            raise
-        # scikit-learn's contract: a ValueError that says so
-        raise ValueError(f"{exc} Complex data not supported.") from None
-
-
-def _check_clip(clip):
-    if clip is None:
-        return (None, None)
-    expected = "None or a pair (low, high) of real numbers or None with low <= high"
-    try:
-        low, high = clip
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"The 'clip' parameter of DeepMatrixCompletion must be {expected}. "
-            f"Got {clip!r} instead."
-        ) from None
-    bounds = []
-    for value in (low, high):
-        if value is not None:
-            value = _named(check_float, value, "clip")
-        bounds.append(value)
-    if None not in bounds and bounds[0] > bounds[1]:
-        raise ValueError(
-            f"The 'clip' parameter of DeepMatrixCompletion must be {expected}. "
-            f"Got {clip!r} instead."
-        )
-    return tuple(bounds)
-
-
-def _named(check, value, name, **kwargs):
-    """Run a ``dmc._validation`` check, naming the estimator in its message."""
-    try:
-        return check(value, name, **kwargs)
-    except (TypeError, ValueError) as exc:
-        _name_estimator(exc, [name])
-        raise
-
-
-def _name_estimator(exc, names):
-    """Rewrite "The 'p' parameter ..." into "The 'p' parameter of DeepMatrixCompletion ..."."""
-    message = str(exc)
-    for name in names:
-        prefix = f"The {name!r} parameter "
-        if message.startswith(prefix) and exc.args:
-            exc.args = (
-                f"The {name!r} parameter of DeepMatrixCompletion " + message[len(prefix) :],
-                *exc.args[1:],
-            )
-            return
+        return (latent @ C.T) * scale + shift

@@ -14,6 +14,8 @@ and each α then costs a product, ``z_t = Q_t diag(1 / (e_t + α s₁²)) Q_tᵀ
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -30,8 +32,9 @@ _NEGLIGIBLE = 1e-4
 class FoldInScore:
     """``score(model, fit, held_out)``: the relative held-out error of the fold-in, best α.
 
-    Called by :func:`dmc.complete`'s early stopping every few iterations; ``alpha``
-    holds the α of the last call. Costs ``O(m n k² + m k³)`` per call for an
+    Called by :func:`dmc.complete`'s early stopping every few iterations;
+    ``best_alpha`` holds the α of the best score so far: the α of the parameters
+    that early stopping keeps. Costs ``O(m n k² + m k³)`` per call for an
     ``m x n`` matrix and a model of width ``k`` (the per-row systems are formed
     with a dense 0/1 mask of the fitted entries: an imputer's rows are dense).
 
@@ -49,13 +52,14 @@ class FoldInScore:
 
     def __init__(self, alphas=ALPHA_GRID):
         self.alphas = tuple(alphas)
-        self.alpha = self.alphas[0]
+        self.best_value, self.best_alpha = math.inf, self.alphas[0]
         self._fit, self._mask = None, None
 
     def __call__(self, model, fit, held_out) -> float:
         errors = self.errors(model, fit, held_out)
         best = int(np.argmin(errors))
-        self.alpha = self.alphas[best]
+        if errors[best] < self.best_value:
+            self.best_value, self.best_alpha = float(errors[best]), self.alphas[best]
         return float(errors[best])
 
     def errors(self, model, fit, held_out) -> np.ndarray:

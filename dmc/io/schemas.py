@@ -292,10 +292,10 @@ def _seen_fits(seen, ctx, where) -> None:
 
 def _completion_fits(result, ctx, where) -> None:
     m, n = result.shape
-    if n != ctx.sizes["n_items"] or m > ctx.sizes["n_users"]:
+    if n > ctx.sizes["n_items"] or m > ctx.sizes["n_users"]:  # fold-ins add rows and columns
         _fail(
             where,
-            f"a fit of at most n_users = {ctx.sizes['n_users']} rows and n_items = "
+            f"a fit of at most n_users = {ctx.sizes['n_users']} rows and at most n_items = "
             f"{ctx.sizes['n_items']} columns",
             result,
             f"a fit of shape {result.shape}",
@@ -377,12 +377,17 @@ _SCHEMAS: dict[str, tuple[dict[str, Check], dict[str, Check], Callable | None]] 
             "components_": array("f", ("n_components", "n_features")),
             "column_means_": array("f", ("n_features",)),
             "completed_": array("f", ("n_samples", "n_features")),
-            "_penalty_scale": real(0, above=True),
             "_penalty": real(0, above=True),
             "_clip": pair(optional(real()), optional(real()), order="<="),
         },
         {
+            "_penalty_scale": real(0, above=True),  # files before issue 14
             "_penalty_unit": real(0, above=True),  # (files of dmc 0.1.0 before issue 13 lack it)
+            # files before issue 14 lack these: no standardisation, no early stopping
+            "_shift": array("f", ("n_features",)),
+            "_scale": array("f", ("n_features",), low=0),
+            "fold_in_alpha_": real(0, above=True),
+            "best_iteration_": optional(integer(low=0)),
             "feature_names_in_": array("O", ("n_features",), finite=False),
             "_sklearn_output_config": mapping(text(), optional(text())),
         },

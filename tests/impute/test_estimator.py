@@ -74,7 +74,9 @@ def test_fold_in_recovers_unseen_rows():
     """Rank 5, 1000 x 500, 30% observed: fit on 800 rows, fill 200 new ones."""
     X, M = _low_rank((1000, 500), 5, 0.3, seed=0)
     est = DeepMatrixCompletion(rank=5, random_state=0).fit(X[:800])
-    assert est.converged_ and est.n_components_ == 5
+    # rank + 1 components: the fit is of the standardized matrix, whose observed
+    # column means leave a rank-one error (standardize=True, the default)
+    assert est.converged_ and est.n_components_ == 6
     filled = est.transform(X[800:])
     missing = np.isnan(X[800:])
     err = np.linalg.norm((filled - M[800:])[missing]) / np.linalg.norm(M[800:][missing])

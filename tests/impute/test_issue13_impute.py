@@ -16,7 +16,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 
 def _fit(data, rank=2):
-    return DeepMatrixCompletion(rank=rank, max_iter=200, random_state=0).fit(data)
+    return DeepMatrixCompletion(rank=rank, random_state=0).fit(data)
 
 
 @pytest.mark.parametrize("scale", [1e300, 1e-300])

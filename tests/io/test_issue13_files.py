@@ -243,7 +243,10 @@ def test_an_untouched_forged_copy_loads(imputer_file, tmp_path):
         (lambda a: {"completed_": a("completed_") * np.inf}, r"'completed_' .*NaN or inf"),
         (lambda a: {"column_means_": _nan_like(a("column_means_"))}, "NaN or inf"),
         (lambda a: {"components_": a("components_")[:, :5]}, r"n_features = 12.*Got n_features"),
-        (lambda a: {"components_": np.zeros((3, 12))}, r"n_components = 2.*Got n_components = 3"),
+        (
+            lambda a: {"components_": np.zeros((a("components_").shape[0] + 1, 12))},
+            r"n_components = (\d+).*Got n_components = (?!\1)\d+",
+        ),
         (lambda a: {"singular_values_": -a("singular_values_")}, "values below 0"),
         (
             lambda a: {"components_": a("components_").astype("datetime64[s]")},
