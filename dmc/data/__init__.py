@@ -16,6 +16,7 @@ _EXPORTS = {
     "read_ratings": (".readers", "read_ratings"),
     "LowRankMatrix": (".synthetic", "LowRankMatrix"),
     "Problem": (".synthetic", "Problem"),
+    "decaying_matrix": (".synthetic", "decaying_matrix"),
     "low_rank_matrix": (".synthetic", "low_rank_matrix"),
     "make_problem": (".synthetic", "make_problem"),
     "sample_entries": (".synthetic", "sample_entries"),
@@ -28,6 +29,7 @@ __all__ = [
     "MovieLensArchive",
     "Problem",
     "fetch_movielens",
+    "decaying_matrix",
     "get_data_home",
     "low_rank_matrix",
     "make_problem",
@@ -44,7 +46,14 @@ if TYPE_CHECKING:  # what the first use imports (for type checkers and tests/tes
         get_data_home,
         read_ratings,
     )
-    from .synthetic import LowRankMatrix, Problem, low_rank_matrix, make_problem, sample_entries
+    from .synthetic import (
+        LowRankMatrix,
+        Problem,
+        decaying_matrix,
+        low_rank_matrix,
+        make_problem,
+        sample_entries,
+    )
 
 
 def __getattr__(name: str):

@@ -9,7 +9,14 @@ import numpy as np
 from .._validation import FLOAT64_LIMIT, check_float, check_int, check_random_state
 from ..core.observations import Observations, _check_shape
 
-__all__ = ["LowRankMatrix", "Problem", "low_rank_matrix", "sample_entries", "make_problem"]
+__all__ = [
+    "LowRankMatrix",
+    "Problem",
+    "decaying_matrix",
+    "low_rank_matrix",
+    "sample_entries",
+    "make_problem",
+]
 
 _MAX_DENSE = 10**8
 
@@ -96,6 +103,59 @@ def low_rank_matrix(shape, rank, *, condition_number=None, random_state=None) ->
     s *= np.sqrt(m * n / np.sum(s**2))
     root = np.sqrt(s)
     return LowRankMatrix(U * root, V * root)
+
+
+def decaying_matrix(shape, *, exponent=1.0, noise=0.0, random_state=None):
+    """A full-rank matrix with a decaying spectrum ``σ_j ∝ j^(−a)``, and a noisy copy.
+
+    The shape of real data: never exactly low rank, with a spectrum that falls
+    off like a power law (images, tabular measurements).
+
+    Parameters
+    ----------
+    shape : (int, int)
+        At most 1e8 entries (the matrix is dense).
+    exponent : float, default 1.0
+        ``a > 0``: the j-th singular value is proportional to ``j^(−a)``.
+    noise : float, default 0.0
+        Standard deviation of the Gaussian noise added to every entry of the
+        copy, relative to the root-mean-square of the clean entries (which is 1).
+    random_state : int, Generator or None
+
+    Returns
+    -------
+    X : ndarray of shape (m, n)
+        The clean matrix plus the noise (the clean matrix itself when ``noise=0``).
+    truth : ndarray of shape (m, n)
+        The clean matrix: Haar-random singular vectors, entries of unit
+        root-mean-square.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dmc.data.synthetic import decaying_matrix
+    >>> X, truth = decaying_matrix((60, 40), exponent=1.0, noise=0.1, random_state=0)
+    >>> s = np.linalg.svd(truth, compute_uv=False)
+    >>> bool(np.allclose(s[:3] / s[0], [1, 1 / 2, 1 / 3]))
+    True
+    >>> round(float(np.sqrt(np.mean(truth**2))), 6), X.shape
+    (1.0, (60, 40))
+    """
+    m, n = _check_shape(shape)
+    if m * n > _MAX_DENSE:
+        raise ValueError(
+            f"The 'shape' parameter asks for a dense {m} x {n} matrix ({m * n:.2e} entries, "
+            f"at most {_MAX_DENSE:.0e}). Got {shape!r}."
+        )
+    exponent = check_float(exponent, "exponent", low=0.0, low_open=True)
+    noise = check_float(noise, "noise", low=0.0)
+    rng = check_random_state(random_state)
+    k = min(m, n)
+    s = np.arange(1, k + 1, dtype=np.float64) ** (-exponent)
+    truth = (_haar_columns(m, k, rng) * s) @ _haar_columns(n, k, rng).T
+    truth *= np.sqrt(m * n) / np.linalg.norm(truth)
+    X = truth + noise * rng.standard_normal(truth.shape) if noise > 0 else truth.copy()
+    return X, truth
 
 
 def sample_entries(shape, *, fraction=None, oversampling=None, rank=None, random_state=None):

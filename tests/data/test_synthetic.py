@@ -81,3 +81,36 @@ def test_sample_entries_errors():
         sample_entries((5, 5), oversampling=2)
     with pytest.raises(ValueError, match="more than"):
         sample_entries((5, 5), oversampling=10, rank=2)
+
+
+# -- decaying spectrum (issue 14) ------------------------------------------------------
+
+
+def test_decaying_matrix_has_the_power_law_spectrum_and_the_noise_asked():
+    from dmc.data.synthetic import decaying_matrix
+
+    X, truth = decaying_matrix((120, 80), exponent=1.5, noise=0.2, random_state=3)
+    s = np.linalg.svd(truth, compute_uv=False)
+    np.testing.assert_allclose(s / s[0], np.arange(1, 81) ** -1.5, rtol=1e-10)
+    assert np.linalg.matrix_rank(truth) == 80  # full rank
+    assert np.sqrt(np.mean(truth**2)) == pytest.approx(1.0)
+    assert np.std(X - truth) == pytest.approx(0.2, rel=0.05)
+    again, _ = decaying_matrix((120, 80), exponent=1.5, noise=0.2, random_state=3)
+    np.testing.assert_array_equal(X, again)
+    clean, _ = decaying_matrix((10, 8), random_state=0)
+    assert np.array_equal(clean, decaying_matrix((10, 8), random_state=0)[1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"exponent": 0}, "'exponent'"),
+        ({"exponent": -1}, "'exponent'"),
+        ({"noise": -0.1}, "'noise'"),
+    ],
+)
+def test_decaying_matrix_names_bad_parameters(kwargs, match):
+    from dmc.data.synthetic import decaying_matrix
+
+    with pytest.raises(ValueError, match=match):
+        decaying_matrix((10, 8), **kwargs)
