@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+__version__: str  # read from the installed package's metadata on first use (pyproject.toml)
 
 #: public name -> (module, attribute; None: the module itself)
 _EXPORTS = {
@@ -91,6 +91,9 @@ if TYPE_CHECKING:  # what the first use imports (for type checkers and tests/tes
 
 
 def __getattr__(name: str):
+    if name == "__version__":
+        globals()[name] = _version()
+        return globals()[name]
     if name in _EXPORTS or name in _SUBPACKAGES:
         _import_all()
         return globals()[name]
@@ -98,7 +101,17 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS, *_SUBPACKAGES})
+    return sorted({*globals(), "__version__", *_EXPORTS, *_SUBPACKAGES})
+
+
+def _version() -> str:
+    """The version of the installed distribution: pyproject.toml's, the one true version."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("dmc")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "0+unknown"
 
 
 def _import_all() -> None:

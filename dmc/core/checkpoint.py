@@ -33,7 +33,7 @@ from ..exceptions import FileFormatError
 from ..io import archive
 from .observations import Observations
 
-logger = logging.getLogger("dmc")
+logger = logging.getLogger(__name__)
 
 __all__ = ["Checkpoint", "fingerprint"]
 

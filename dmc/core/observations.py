@@ -15,7 +15,7 @@ from .memory import check_dense_fits_in_memory
 
 __all__ = ["DUPLICATES", "Observations", "merge_repeats"]
 
-logger = logging.getLogger("dmc")
+logger = logging.getLogger(__name__)
 
 #: policies for an entry given more than once (the ``duplicates`` parameter of
 #: :class:`Observations` and of :class:`dmc.RatingsModel`): refuse, average, or

@@ -28,7 +28,7 @@ from .optim import GradientDescent
 from .residual import ESCAPE_MIN_SHARE, residual_direction
 from .sampled import SampledPattern
 
-logger = logging.getLogger("dmc")
+logger = logging.getLogger(__name__)
 
 #: below this relative residual no component counts as missing (the rest of the
 #: residual is the last digits of learned ones)

@@ -39,7 +39,7 @@ import numpy as np
 
 from .._validation import check_bool, check_choice, check_float
 
-logger = logging.getLogger("dmc")
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "FORMATS",

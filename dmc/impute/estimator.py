@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover - older scikit-learn
 
 __all__ = ["DeepMatrixCompletion"]
 
-logger = logging.getLogger("dmc")
+logger = logging.getLogger(__name__)
 
 # scikit-learn 1.6 renamed check_array's force_all_finite to ensure_all_finite
 _FINITE_KW = (

@@ -7,7 +7,16 @@ import numpy as np
 __all__ = ["fit_biases"]
 
 
-def fit_biases(u, i, centred, m, n, reg_u, reg_i, sweeps=10):
+def fit_biases(
+    u: np.ndarray,
+    i: np.ndarray,
+    centred: np.ndarray,
+    m: int,
+    n: int,
+    reg_u: float,
+    reg_i: float,
+    sweeps: int = 10,
+) -> tuple[np.ndarray, np.ndarray]:
     """Alternating ridge fits of user and item biases to centred ratings.
 
     Minimises ``Σ (r − b_u − b_i)² + reg_u Σ b_u² + reg_i Σ b_i²`` over the

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
 
 from .._validation import MAX_DEPTH, check_choice, check_float, check_int, shown
 from ..core.models import METHODS, get_method
@@ -50,7 +53,7 @@ SHRINKAGE_GRID = (0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 COLD_START = ("bias", "mean", "raise")
 
 
-def resolve_options(model) -> dict:
+def resolve_options(model: Any) -> dict[str, Any]:
     """The parameters of a :class:`~dmc.RatingsModel`, checked, with defaults filled in.
 
     ``None`` for ``rank``, ``init_scale``, ``gamma``, ``weight_decay`` or
@@ -92,7 +95,7 @@ def resolve_options(model) -> dict:
     return opts
 
 
-def resolve_rating_range(rating_range, r):
+def resolve_rating_range(rating_range: Any, r: np.ndarray | None) -> tuple[float, float]:
     """The ``rating_range`` parameter checked; None: the range of the ratings ``r``."""
     if rating_range is None:
         return float(r.min()), float(r.max())

@@ -9,20 +9,29 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ..core.complete import DEGENERATE_WARNING, complete
+from ..core.complete import DEGENERATE_WARNING, CompletionResult, complete
 from ..core.linalg import truncate_product
 from ..exceptions import ConvergenceWarning
 from .shrinkage import ShrinkagePrior
 
-logger = logging.getLogger("dmc")
+logger = logging.getLogger(__name__)
 
 __all__ = ["deep_fit", "latent_factors", "prior_from_deep_fit"]
 
 
-def deep_fit(obs, opts, rng, dtype, device, verbose):
+def deep_fit(
+    obs: tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]],
+    opts: dict[str, Any],
+    rng: np.random.Generator,
+    dtype: Any,
+    device: Any,
+    verbose: bool,
+) -> CompletionResult:
     """:func:`dmc.complete` of the residuals ``obs = (u, i, residual, shape)``.
 
     With the settings ``opts`` (:func:`~.config.resolve_options`) and a seed
@@ -53,7 +62,15 @@ def deep_fit(obs, opts, rng, dtype, device, verbose):
         )
 
 
-def prior_from_deep_fit(result, u, i, residual, m, n, k):
+def prior_from_deep_fit(
+    result: CompletionResult,
+    u: np.ndarray,
+    i: np.ndarray,
+    residual: np.ndarray,
+    m: int,
+    n: int,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray, ShrinkagePrior]:
     """Latent factors ``(A, B)`` of the deep fit and the prior they imply.
 
     The factors are truncated to ``k`` columns (:func:`latent_factors`); rows of
@@ -75,7 +92,7 @@ def prior_from_deep_fit(result, u, i, residual, m, n, k):
     return A, B, prior
 
 
-def latent_factors(factors, k):
+def latent_factors(factors: Sequence[Any], k: int) -> tuple[np.ndarray, np.ndarray]:
     """``(A, B)`` with at most ``k`` columns: the top-k singular part of ``A Bᵀ`` if wider.
 
     The wide network's factors have ``d = max(m, n)`` columns; the shrinkage step

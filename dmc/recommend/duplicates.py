@@ -10,18 +10,28 @@ key (the pair of ids), the message, and the order of the sums of "mean"
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from ..core.observations import merge_repeats
+from .ids import IdIndex
 from .inputs import py_value
 
-logger = logging.getLogger("dmc")
+logger = logging.getLogger(__name__)
 
 __all__ = ["dedupe", "merge_duplicate_ratings"]
 
 
-def merge_duplicate_ratings(u, i, r, user_index, item_index, policy):
+def merge_duplicate_ratings(
+    u: np.ndarray,
+    i: np.ndarray,
+    r: np.ndarray,
+    user_index: IdIndex,
+    item_index: IdIndex,
+    policy: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Apply the ``duplicates`` policy to (user, item) pairs; returns (u, i, r, n_merged).
 
     The pairs come back sorted by user, then item.
@@ -37,7 +47,9 @@ def merge_duplicate_ratings(u, i, r, user_index, item_index, policy):
     return keys // n_items, keys % n_items, values, n_dup
 
 
-def dedupe(key, r, policy, describe):
+def dedupe(
+    key: np.ndarray, r: np.ndarray, policy: str, describe: Callable[[Any, int], str] | None
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Merge ratings sharing a key by ``policy``; returns (sorted keys, values, n_merged).
 
     ``describe(key, count)`` names a repeated key in the message of

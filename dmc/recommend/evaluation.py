@@ -1,6 +1,8 @@
 """Measuring recommenders: rating errors, top-k quality, and data splits.
 
-Rating errors (:func:`rmse`, :func:`mae`) compare predicted with true ratings.
+Rating errors (:func:`rmse`, :func:`mse`, :func:`mae`) compare predicted with
+true ratings; :func:`fcp` (Surprise's fraction of concordant pairs) compares
+their order, user by user.
 Top-k measures (:func:`precision_at_k`, :func:`recall_at_k`, :func:`ndcg_at_k`)
 compare, user by user, a ranked list of items with the items that are relevant
 to that user; :func:`rank_heldout` builds both from held-out ratings.
@@ -14,16 +16,19 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_choice, check_float, check_int, check_random_state
-from ..core.metrics import _as_float_vector, mae, rmse
+from ..core.metrics import _as_float_vector, _check_pair, mae, rmse
 
 __all__ = [
+    "fcp",
     "kfold_split",
     "mae",
+    "mse",
     "ndcg_at_k",
     "precision_at_k",
     "rank_heldout",
@@ -32,11 +37,106 @@ __all__ = [
     "user_holdout_split",
 ]
 
+#: one ranked list of item ids per user, best first (a 2-D array: one row per user)
+RankedLists = Sequence[Sequence[Hashable]] | np.ndarray
+#: per user, the relevant item ids, or a mapping item -> gain
+Relevance = Sequence[Collection[Hashable] | Mapping[Hashable, float]]
+
+
+# -- rating errors ---------------------------------------------------------------
+
+
+def mse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Mean squared error ``mean((y_true - y_pred)²)`` (Surprise's ``accuracy.mse``).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        True and predicted ratings, finite, of the same length (n ≥ 1).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from dmc.recommend.evaluation import mse
+    >>> mse([4.0, 3.0, 5.0], [4.0, 2.0, 4.0])
+    0.6666666666666666
+    """
+    a, b = _check_pair(y_true, y_pred)
+    return float(np.mean((a - b) ** 2))
+
+
+def fcp(users: ArrayLike, y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Fraction of concordant pairs, as Surprise's ``accuracy.fcp`` computes it.
+
+    For each user ``u``, over the ordered pairs ``(a, b)`` of that user's
+    ratings, ``nc_u`` counts those with ``pred_a > pred_b`` and ``true_a > true_b``
+    (concordant) and ``nd_u`` those with ``pred_a ≥ pred_b`` and ``true_a <
+    true_b`` (discordant). ``FCP = nc / (nc + nd)``, where ``nc`` is the mean of
+    ``nc_u`` over the users with at least one concordant pair and ``nd`` the mean
+    of ``nd_u`` over those with at least one discordant pair (Surprise's
+    averages; Koren and Sill, "Collaborative filtering on ordinal user
+    feedback", IJCAI 2013, section 5.2, sum over all users instead).
+
+    Parameters
+    ----------
+    users : array-like of shape (n,)
+        The user of each rating (any ids numpy can compare for equality).
+    y_true, y_pred : array-like of shape (n,)
+        True and predicted ratings.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 1 when every user's predictions order their ratings.
+
+    Notes
+    -----
+    ``O(Σ_u n_u²)`` for ``n_u`` ratings of user ``u``.
+
+    Examples
+    --------
+    >>> from dmc.recommend.evaluation import fcp
+    >>> fcp(["a", "a", "a", "b", "b"], [5, 3, 1, 4, 2], [4.5, 3.2, 3.9, 3.0, 2.0])
+    0.6
+    """
+    a, b = _check_pair(y_true, y_pred)
+    users = np.asarray(users)
+    if users.ndim != 1 or users.size != a.size:
+        raise ValueError(
+            f"The 'users' parameter must be 1-D with the length of 'y_true' ({a.size}). "
+            f"Got shape {users.shape} instead."
+        )
+    _, codes = np.unique(users, return_inverse=True)
+    codes = codes.ravel()
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    concordant, discordant = [], []
+    for group in np.split(order, bounds):
+        t, p = a[group], b[group]
+        higher = t[:, None] > t[None, :]
+        nc = int(np.count_nonzero((p[:, None] > p[None, :]) & higher))
+        nd = int(np.count_nonzero((p[:, None] >= p[None, :]) & higher.T))
+        if nc:
+            concordant.append(nc)
+        if nd:
+            discordant.append(nd)
+    nc = float(np.mean(concordant)) if concordant else 0.0
+    nd = float(np.mean(discordant)) if discordant else 0.0
+    if nc + nd == 0:
+        raise ValueError(
+            "The 'users' parameter must give some user two ratings that differ: the fraction "
+            "of concordant pairs is undefined. Got no pair of different ratings of one user."
+        )
+    return nc / (nc + nd)
+
 
 # -- top-k quality ---------------------------------------------------------------
 
 
-def precision_at_k(recommended, relevant, k=10) -> float:
+def precision_at_k(recommended: RankedLists, relevant: Relevance, k: int = 10) -> float:
     """Mean over users of (relevant items among the first ``k`` recommended) / ``k``.
 
     Parameters
@@ -70,7 +170,7 @@ def precision_at_k(recommended, relevant, k=10) -> float:
     return _mean(scores)
 
 
-def recall_at_k(recommended, relevant, k=10) -> float:
+def recall_at_k(recommended: RankedLists, relevant: Relevance, k: int = 10) -> float:
     """Mean over users of (relevant items among the first ``k``) / (relevant items).
 
     Parameters are those of :func:`precision_at_k`.
@@ -91,7 +191,9 @@ def recall_at_k(recommended, relevant, k=10) -> float:
     return _mean(scores)
 
 
-def ndcg_at_k(recommended, relevant, k=10, *, gain="linear") -> float:
+def ndcg_at_k(
+    recommended: RankedLists, relevant: Relevance, k: int = 10, *, gain: str = "linear"
+) -> float:
     """Mean over users of the normalised discounted cumulative gain of the first ``k``.
 
     ``DCG@k = Σ_{p=1..k} g(rel_p) / log2(p + 1)`` over the recommended list and
@@ -144,7 +246,9 @@ def ndcg_at_k(recommended, relevant, k=10, *, gain="linear") -> float:
     return _mean(scores)
 
 
-def rank_heldout(users, items, y_true, y_score):
+def rank_heldout(
+    users: ArrayLike, items: ArrayLike, y_true: ArrayLike, y_score: ArrayLike
+) -> tuple[list[np.ndarray], list[dict[Hashable, float]]]:
     """Per user, the held-out items ranked by predicted score, and their true ratings.
 
     The "rank the held-out items" protocol: for every user in the test set,
@@ -271,7 +375,9 @@ def _mean(scores) -> float:
 # -- splits ----------------------------------------------------------------------
 
 
-def kfold_split(n_ratings, n_splits=5, *, random_state=None) -> Iterator:
+def kfold_split(
+    n_ratings: int, n_splits: int = 5, *, random_state: int | np.random.Generator | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """K-fold cross-validation over ratings: shuffle, cut into ``n_splits`` folds.
 
     Each rating is in exactly one test fold. The folds are random over ratings
@@ -309,7 +415,13 @@ def kfold_split(n_ratings, n_splits=5, *, random_state=None) -> Iterator:
         yield train, test
 
 
-def user_holdout_split(users, *, test_fraction=0.2, min_train=1, random_state=None):
+def user_holdout_split(
+    users: ArrayLike,
+    *,
+    test_fraction: float = 0.2,
+    min_train: int = 1,
+    random_state: int | np.random.Generator | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Hold out a fraction of each user's ratings, keeping at least ``min_train``.
 
     User ``u`` with ``n_u`` ratings puts ``min(round(test_fraction · n_u),

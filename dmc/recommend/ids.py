@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import numpy as np
 
 from ..exceptions import FileFormatError
@@ -41,7 +43,7 @@ class IdIndex:
         self._dict = None  # id -> index, built on demand (a lookup cache)
 
     @classmethod
-    def build(cls, values: np.ndarray, name: str):
+    def build(cls, values: np.ndarray, name: str) -> tuple[IdIndex, np.ndarray]:
         """The index of the distinct ``values``, and the index of each value."""
         if values.dtype != object:
             ids, codes = np.unique(values, return_inverse=True)
@@ -82,7 +84,39 @@ class IdIndex:
         get = self._dict.get
         return np.fromiter((get(v, -1) for v in values.tolist()), dtype=np.int64, count=values.size)
 
-    def add(self, value) -> int:
+    def extend(self, values: np.ndarray) -> np.ndarray:
+        """Append new distinct ids, in order; return their indices.
+
+        The ids end as :meth:`add` would leave them, one at a time: in the
+        index's dtype where each value fits in it unchanged, else all as objects.
+
+        >>> index, _ = IdIndex.build(np.array([10, 20]), "users")
+        >>> index.extend(np.array([5, 7])).tolist(), index.ids.tolist()
+        ([2, 3], [10, 20, 5, 7])
+        >>> index.lookup(np.array([7, 10])).tolist()
+        [3, 0]
+        """
+        if self._dict is None:
+            self._dict = {v: t for t, v in enumerate(self.ids.tolist())}
+        start = len(self._dict)
+        added = values.tolist()
+        for t, value in enumerate(added):
+            self._dict[value] = start + t
+        grown = None
+        if values.dtype != object or self.ids.dtype == object:
+            try:
+                cast = np.asarray(values, dtype=self.ids.dtype)
+                if self.ids.dtype == object or (cast == values).all():
+                    grown = np.concatenate([self.ids, cast])
+            except (ValueError, TypeError, OverflowError):
+                grown = None
+        if grown is None or grown.dtype != self.ids.dtype:
+            grown = np.concatenate([self.ids.astype(object), object_array(added)])
+        self.ids = grown
+        self._sorted = False
+        return np.arange(start, start + len(added), dtype=np.int64)
+
+    def add(self, value: Hashable) -> int:
         """Append a new id; return its index."""
         if self._dict is None:
             self._dict = {v: t for t, v in enumerate(self.ids.tolist())}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import decimal
 import math
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_plain_input, as_real_array, is_missing, shown
 
@@ -26,7 +28,9 @@ __all__ = [
 RATINGS_LIMIT = 1e100
 
 
-def triplets(users, items, ratings):
+def triplets(
+    users: Any, items: ArrayLike | None, ratings: ArrayLike | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(users, items, ratings)`` of ``fit``, from a table or three arrays, validated.
 
     Returns 1-D arrays of equal, non-zero length: two id vectors (see
@@ -75,7 +79,7 @@ def _columns_of(table):
     return None if columns is None else [str(c) for c in columns]
 
 
-def as_id_vector(values, name) -> np.ndarray:
+def as_id_vector(values: ArrayLike, name: str) -> np.ndarray:
     """A 1-D array of hashable ids, none missing (see :func:`check_hashable_id`).
 
     Ids numpy holds natively (ints, strings, ...) keep their dtype; mixed
@@ -116,19 +120,19 @@ def as_id_vector(values, name) -> np.ndarray:
     return arr
 
 
-def py_value(value):
+def py_value(value: Any) -> Any:
     """A numpy scalar as the Python value it holds (for messages)."""
     return value.item() if isinstance(value, np.generic) else value
 
 
-def object_array(values) -> np.ndarray:
+def object_array(values: Sequence[Any]) -> np.ndarray:
     """A 1-D object array of ``values`` (tuples stay elements, not rows)."""
     arr = np.empty(len(values), dtype=object)
     arr[:] = values
     return arr
 
 
-def check_hashable_id(value, name):
+def check_hashable_id(value: Any, name: str) -> None:
     """Refuse a missing id (None, NaN, NaT, pd.NA: :func:`dmc._validation.is_missing`),
     an infinite number or an unhashable value."""
     infinite = (isinstance(value, (float, np.floating)) and math.isinf(value)) or (
@@ -148,7 +152,7 @@ def check_hashable_id(value, name):
         ) from None
 
 
-def as_ratings(values) -> np.ndarray:
+def as_ratings(values: ArrayLike) -> np.ndarray:
     """The ratings as a 1-D float64 array of finite numbers."""
     arr = as_real_array(values, "ratings", expected="be a 1-D array of real numbers")
     if arr.ndim != 1:

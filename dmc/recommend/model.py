@@ -13,33 +13,44 @@ The steps live in their own modules: :mod:`.inputs` (what ``fit`` accepts),
 :mod:`.ids` (ids ↔ indices), :mod:`.duplicates`, :mod:`.biases` (step 1),
 :mod:`.deepfit` (step 2), :mod:`.shrinkage` (step 3 and fold-in),
 :mod:`.ranking` (top-k lists), :mod:`.seen` (items left out of them) and
-:mod:`.config` (defaults and parameter checks).
+:mod:`.config` (defaults and parameter checks). The queries on a fitted model
+are bases of :class:`RatingsModel`, each in its module, as implicit keeps them
+in ``MatrixFactorizationBase``: :mod:`.recommending` (``recommend``,
+``recommend_many``, ``recommend_batch``), :mod:`.neighbours`
+(``similar_items``, ``similar_users``) and :mod:`.foldin` (``fold_in_users``,
+``fold_in_items``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
+from collections.abc import Hashable
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import NotFittedError
 
-from .._validation import all_or_nothing, check_bool, check_int, check_random_state
+from .._validation import all_or_nothing, check_bool, check_random_state
 from ..io import persistence, storable
 from .biases import fit_biases
 from .config import resolve_options, resolve_rating_range
 from .deepfit import deep_fit, prior_from_deep_fit
 from .duplicates import dedupe, merge_duplicate_ratings
+from .foldin import FoldInMixin
 from .ids import IdIndex
 from .inputs import as_id_vector, as_ratings, check_hashable_id, object_array, py_value, triplets
-from .ranking import Recommendations, top_k_lists
+from .neighbours import NeighboursMixin
+from .recommending import RecommendMixin
 from .seen import SeenItems
 from .shrinkage import ShrinkagePrior, choose_shrinkage, shrink, solve_user
 
-logger = logging.getLogger("dmc")
+logger = logging.getLogger(__name__)
 
 __all__ = ["RatingsModel"]
 
@@ -74,7 +85,7 @@ _FITTED_TYPES = {
 
 
 @storable("RatingsModel")
-class RatingsModel(BaseEstimator):
+class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
     """Rating prediction and top-k recommendation with a deep factorization.
 
     A rating is predicted as ``μ + b_u + b_i + a_u · b̃_i``. ``fit`` proceeds in
@@ -198,26 +209,26 @@ class RatingsModel(BaseEstimator):
     def __init__(
         self,
         *,
-        method="compressed",
-        rank=None,
-        depth=3,
-        init_scale=None,
-        gamma=None,
-        weight_decay=None,
-        max_iter=None,
-        tol=1e-4,
-        n_iter_no_change=20,
-        shrinkage="auto",
-        validation_fraction=0.1,
-        user_bias_reg=15.0,
-        item_bias_reg=10.0,
-        duplicates="raise",
-        cold_start="bias",
-        rating_range=None,
-        dtype="float64",
-        device="cpu",
-        random_state=None,
-        verbose=False,
+        method: str = "compressed",
+        rank: int | None = None,
+        depth: int = 3,
+        init_scale: float | None = None,
+        gamma: float | None = None,
+        weight_decay: float | None = None,
+        max_iter: int | None = None,
+        tol: float = 1e-4,
+        n_iter_no_change: int | None = 20,
+        shrinkage: str | float = "auto",
+        validation_fraction: float = 0.1,
+        user_bias_reg: float = 15.0,
+        item_bias_reg: float = 10.0,
+        duplicates: str = "raise",
+        cold_start: str = "bias",
+        rating_range: tuple[float, float] | None = None,
+        dtype: Any = "float64",
+        device: Any = "cpu",
+        random_state: int | np.random.Generator | None = None,
+        verbose: bool = False,
     ):
         self.method = method
         self.rank = rank
@@ -242,7 +253,9 @@ class RatingsModel(BaseEstimator):
 
     # -- fitting -------------------------------------------------------------------
 
-    def fit(self, users, items=None, ratings=None):
+    def fit(
+        self, users: Any, items: ArrayLike | None = None, ratings: ArrayLike | None = None
+    ) -> RatingsModel:
         """Fit on rating triplets.
 
         Parameters
@@ -335,7 +348,9 @@ class RatingsModel(BaseEstimator):
 
     # -- prediction ----------------------------------------------------------------
 
-    def predict(self, users, items, *, return_cold=False):
+    def predict(
+        self, users: ArrayLike, items: ArrayLike, *, return_cold: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Predicted ratings of ``(users[t], items[t])``, clipped to the rating range.
 
         Parameters
@@ -387,104 +402,9 @@ class RatingsModel(BaseEstimator):
         np.clip(pred, *self.rating_range_, out=pred)
         return (pred, cold) if return_cold else pred
 
-    def recommend(self, user, k=10, *, exclude_seen=True):
-        """The ``k`` items with the highest predicted rating for one user.
-
-        Parameters
-        ----------
-        user : hashable
-            A user id. An unknown user follows the ``cold_start`` policy: with
-            "bias" or "mean" the items are ranked by ``μ + b_i`` (their bias).
-        k : int, default 10
-            In [1, n_items]. Fewer items come back when ``exclude_seen`` leaves
-            fewer than ``k``.
-        exclude_seen : bool, default True
-            Leave out the items the user rated in ``fit`` (or in :meth:`fold_in`).
-
-        Returns
-        -------
-        items : ndarray
-            Item ids, best first.
-        scores : ndarray of float64
-            Their predicted ratings, clipped to the rating range as by
-            :meth:`predict`; the items are ranked before clipping, so two
-            items above the top of the scale keep their order.
-        """
-        check_hashable_id(user, "user")
-        rec = self.recommend_many(object_array([user]), k, exclude_seen=exclude_seen)
-        return rec.item, rec.score
-
-    def recommend_many(self, users, k=10, *, exclude_seen=True) -> Recommendations:
-        """Top-k lists of many users, scored in blocks.
-
-        Parameters
-        ----------
-        users : array-like of shape (n_users,)
-        k : int, default 10
-            In [1, n_items].
-        exclude_seen : bool, default True
-
-        Returns
-        -------
-        Recommendations
-            Long form ``(user, item, score, rank, cold)``: ``min(k, available)``
-            rows per user, ``cold`` True for users not seen in ``fit``; scores
-            clipped to the rating range, ranks from the unclipped scores.
-
-        Notes
-        -----
-        ``O(n_users n_items k)`` time; blocks of users keep the dense score
-        block below about 4 million entries.
-        """
-        self._check_fitted()
-        users = as_id_vector(users, "users")
-        n_items = len(self._item_index)
-        k = check_int(k, "k", low=1, high=n_items)
-        exclude_seen = check_bool(exclude_seen, "exclude_seen")
-        if users.size == 0:
-            return Recommendations(
-                users[:0],
-                self._item_index.ids[:0],
-                np.zeros(0),
-                np.zeros(0, dtype=np.int64),
-                np.zeros(0, dtype=bool),
-            )
-        u = self._user_index.lookup(users)
-        if self._opts["cold_start"] == "raise" and (u < 0).any():
-            t = int(np.flatnonzero(u < 0)[0])
-            raise ValueError(
-                "The 'users' parameter must hold ids seen in fit (cold_start='raise'). "
-                f"Got unknown id {py_value(users[t])!r} at position {t} instead."
-            )
-        seen = self._seen if exclude_seen else None
-        rows, items, scores, ranks = top_k_lists(u, k, n_items, self._scores, seen)
-        return Recommendations(
-            user=users[rows],
-            item=self._item_index.ids[items],
-            score=np.clip(scores, *self.rating_range_),  # ranked above, before clipping
-            rank=ranks,
-            cold=u[rows] < 0,
-        )
-
-    def _scores(self, idx):
-        """Unclipped predicted ratings of every item for user indices ``idx`` (-1: unknown)."""
-        item_base = self.global_mean_ + (
-            self.item_bias_ if self._opts["cold_start"] == "bias" else 0.0
-        )
-        known = idx >= 0
-        scores = np.tile(item_base, (idx.size, 1))
-        if known.any():
-            scores[known] = (
-                self.global_mean_
-                + self.item_bias_
-                + self.user_bias_[idx[known], None]
-                + self.user_factors_[idx[known]] @ self.item_factors_.T
-            )
-        return scores
-
     # -- fold-in -------------------------------------------------------------------
 
-    def fold_in(self, user, items, ratings):
+    def fold_in(self, user: Hashable, items: ArrayLike, ratings: ArrayLike) -> RatingsModel:
         """Add (or update) one user from their ratings, without refitting.
 
         The user's bias and latent vector are the ridge solution of step 3 of
@@ -556,7 +476,7 @@ class RatingsModel(BaseEstimator):
 
     # -- files ---------------------------------------------------------------------
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the fitted model to ``path``, in a file that runs no code when loaded.
 
         A zip of ``.npy`` arrays and JSON, checksummed and written atomically
@@ -591,7 +511,7 @@ class RatingsModel(BaseEstimator):
         return persistence.save(self, path)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike[str]) -> RatingsModel:
         """Read a model written by :meth:`save`; it comes back on the CPU.
 
         A file of another kind (a ``DeepMatrixCompletion``), a truncated or
@@ -611,25 +531,6 @@ class RatingsModel(BaseEstimator):
             See :meth:`save` for an example.
         """
         return persistence.load(path, cls)
-
-    # -- views ---------------------------------------------------------------------
-
-    @property
-    def users_(self) -> np.ndarray:
-        self._check_fitted()
-        return self._user_index.ids
-
-    @property
-    def items_(self) -> np.ndarray:
-        self._check_fitted()
-        return self._item_index.ids
-
-    def _check_fitted(self):
-        if not hasattr(self, "user_factors_"):
-            # NotFittedError is a ValueError and an AttributeError
-            raise NotFittedError(
-                "This RatingsModel is not fitted yet. Call 'fit' with ratings first."
-            )
 
     # -- files (dmc.io) -------------------------------------------------------------
 

@@ -31,11 +31,11 @@ class SeenItems:
     [4]
     """
 
-    def __init__(self, ptr, items, overrides):
+    def __init__(self, ptr: np.ndarray, items: np.ndarray, overrides: dict[int, np.ndarray]):
         self.ptr, self.items, self.overrides = ptr, items, overrides
 
     @classmethod
-    def build(cls, u, i, m):
+    def build(cls, u: np.ndarray, i: np.ndarray, m: int) -> SeenItems:
         """From the (user, item) index pairs of ``m`` users."""
         order = np.lexsort((i, u))
         ptr = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=m))])
@@ -48,7 +48,7 @@ class SeenItems:
             return np.zeros(0, dtype=np.int64)
         return self.items[self.ptr[user] : self.ptr[user + 1]]
 
-    def set(self, user: int, items: np.ndarray):
+    def set(self, user: int, items: np.ndarray) -> None:
         self.overrides[user] = items
 
     # -- files (dmc.io) -------------------------------------------------------------

@@ -11,7 +11,7 @@ same ridge solve (:func:`ridge_rows`) folds in new users.
 from __future__ import annotations
 
 import logging
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from ..core.linalg import ridge_fold_in
 from ..io import storable
 from .config import SHRINKAGE_GRID
 
-logger = logging.getLogger("dmc")
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ShrinkageFit",
@@ -57,13 +57,23 @@ class ShrinkageFit(NamedTuple):
     A: np.ndarray
     B: np.ndarray
 
-    def predict(self, u, i, mu):
+    def predict(self, u: np.ndarray, i: np.ndarray, mu: float) -> np.ndarray:
         return (
             mu + self.user_bias[u] + self.item_bias[i] + np.einsum("ij,ij->i", self.A[u], self.B[i])
         )
 
 
-def choose_shrinkage(fit, val, mu, bi, A, B, prior, opts, rating_range):
+def choose_shrinkage(
+    fit: tuple[np.ndarray, np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray, np.ndarray],
+    mu: float,
+    bi: np.ndarray,
+    A: np.ndarray,
+    B: np.ndarray,
+    prior: ShrinkagePrior,
+    opts: dict[str, Any],
+    rating_range: tuple[float, float],
+) -> tuple[float, dict[float, float]]:
     """The α of :data:`SHRINKAGE_GRID` whose shrinkage predicts ``val`` best.
 
     ``fit`` and ``val`` are ``(u, i, r)`` triplets: the ratings the sweeps see
@@ -87,7 +97,18 @@ def choose_shrinkage(fit, val, mu, bi, A, B, prior, opts, rating_range):
     return alpha, scores
 
 
-def shrink(u, i, r, mu, bi, A, B, prior, alpha, opts) -> ShrinkageFit:
+def shrink(
+    u: np.ndarray,
+    i: np.ndarray,
+    r: np.ndarray,
+    mu: float,
+    bi: np.ndarray,
+    A: np.ndarray,
+    B: np.ndarray,
+    prior: ShrinkagePrior,
+    alpha: float,
+    opts: dict[str, Any],
+) -> ShrinkageFit:
     """Users, then items, then users: ridge re-solves of (bias, latent vector).
 
     ``bi`` are the item biases of step 1, the starting point of the first sweep.
@@ -100,7 +121,14 @@ def shrink(u, i, r, mu, bi, A, B, prior, alpha, opts) -> ShrinkageFit:
     return ShrinkageFit(bu, bi, A, B)
 
 
-def solve_user(i, target, item_factors, prior, alpha, bias_reg):
+def solve_user(
+    i: np.ndarray,
+    target: np.ndarray,
+    item_factors: np.ndarray,
+    prior: ShrinkagePrior,
+    alpha: float,
+    bias_reg: float,
+) -> tuple[float, np.ndarray]:
     """``(b_u, a_u)`` of one user who rated items ``i``: the solve of :func:`shrink`'s
     user sweeps (same prior, same α), so a folded-in user is treated as a fitted one."""
     b, a = ridge_rows(
@@ -116,7 +144,16 @@ def solve_user(i, target, item_factors, prior, alpha, bias_reg):
     return b[0], a[0]
 
 
-def ridge_rows(rows, cols, target, n_rows, F, cov, ridge, bias_reg):
+def ridge_rows(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    target: np.ndarray,
+    n_rows: int,
+    F: np.ndarray,
+    cov: np.ndarray,
+    ridge: float,
+    bias_reg: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Per row ``t``: ``(b_t, a_t)`` minimising
 
     ``Σ_{(t, j)} (target − b_t − F_j · a_t)² + bias_reg b_t² + ridge · a_tᵀ cov⁻¹ a_t``.

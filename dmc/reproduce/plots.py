@@ -16,6 +16,9 @@ and ``dmc reproduce`` make their PNGs::
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
 
 from .summaries import THRESHOLD_ANCHORS, depth_summary, recovery_thresholds, success_fractions
@@ -31,9 +34,11 @@ __all__ = [
     "parsimony_panel",
     "phase_transition_figure",
     "phase_transition_panel",
+    "rank_search_curve",
     "rank_sweep_curve",
     "rank_sweep_figure",
     "save",
+    "training_curve",
 ]
 
 STYLES = {
@@ -395,3 +400,209 @@ def depth_figure(rows: list[dict], ax=None):
     depth_panel(rows, left, measure="error")
     depth_panel(rows, right, measure="mse")
     return left.figure
+
+
+# -- the training curve of one fit, the validation curve of a rank search ---------------
+
+#: what the training curve draws of a history, and how it names it
+_HISTORY_LABELS = {
+    "residual": "training residual ‖P_Ω(W − Φ)‖ / ‖P_Ω(Φ)‖",
+    "validation_error": "held-out error (early stopping)",
+    "recovery_error": "recovery error (unobserved entries)",
+    "loss": "loss",
+    "step_size": "step size",
+}
+
+
+def _history_of(result) -> Mapping:
+    """The history dict of a result, an estimator, a ratings model, or the dict itself."""
+    if isinstance(result, Mapping):
+        return result
+    for owner, name in ((result, "history"), (result, "history_")):
+        history = getattr(owner, name, None)
+        if isinstance(history, Mapping):
+            return history
+    completion = getattr(result, "completion_", None)  # a fitted RatingsModel
+    if isinstance(getattr(completion, "history", None), Mapping):
+        return completion.history
+    raise TypeError(
+        "The 'result' parameter of training_curve must be a CompletionResult, a fitted "
+        "DeepMatrixCompletion or RatingsModel, or a history dict. "
+        f"Got {type(result).__name__} instead."
+    )
+
+
+def training_curve(
+    result: Any,
+    ax: Any = None,
+    *,
+    against: str = "iteration",
+    keys: Sequence[str] | None = None,
+) -> Any:
+    """The training curve of a fit: its residual and held-out errors, log scale.
+
+    Parameters
+    ----------
+    result : CompletionResult, DeepMatrixCompletion, RatingsModel or dict
+        A fit (``result.history``, an estimator's ``history_``, a ratings
+        model's ``completion_.history``) or the history dict itself, with
+        ``iteration``, ``time`` and the curves to draw.
+    ax : matplotlib Axes or None
+        Where to draw; None: a new pyplot figure.
+    against : {"iteration", "time"}, default "iteration"
+        The x axis: iterations, or training seconds.
+    keys : sequence of str or None
+        The curves, among the history's keys (``"residual"``, ``"validation_error"``,
+        ``"recovery_error"``, ``"loss"``, ``"step_size"``, ...). None:
+        ``"residual"``, and ``"validation_error"`` and ``"recovery_error"``
+        when the fit recorded them.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Notes
+    -----
+    Held-out and recovery errors are evaluated every few iterations and the
+    history holds NaN in between: only the finite, positive values are drawn
+    (points joined by a line, with markers for the sparse ones).
+
+    Examples
+    --------
+    >>> import dmc
+    >>> from matplotlib.figure import Figure
+    >>> from dmc.reproduce.plots import training_curve
+    >>> problem = dmc.make_problem((40, 30), 2, fraction=0.6, random_state=0)
+    >>> result = dmc.complete(problem.observations, rank=2, random_state=0, tol=1e-4,
+    ...                       truth=problem.truth, eval_every=10)
+    >>> ax = training_curve(result, Figure().subplots())
+    >>> [line.get_label() for line in ax.lines]  # doctest: +NORMALIZE_WHITESPACE
+    ['training residual ‖P_Ω(W − Φ)‖ / ‖P_Ω(Φ)‖', 'recovery error (unobserved entries)']
+    """
+    if against not in ("iteration", "time"):
+        raise ValueError(
+            "The 'against' parameter of training_curve must be 'iteration' or 'time'. "
+            f"Got {against!r} instead."
+        )
+    history = _history_of(result)
+    if keys is None:
+        keys = ["residual"] + [
+            key
+            for key in ("validation_error", "recovery_error")
+            if key in history and np.isfinite(np.asarray(history[key], dtype=float)).any()
+        ]
+    elif isinstance(keys, str) or not isinstance(keys, Sequence):
+        raise TypeError(
+            "The 'keys' parameter of training_curve must be a sequence of history keys. "
+            f"Got {keys!r} instead."
+        )
+    if against not in history:
+        raise ValueError(
+            f"The 'result' parameter of training_curve must have a history with {against!r} "
+            f"(against={against!r}). Got a history of {sorted(history)} instead."
+        )
+    missing = [key for key in keys if key not in history]
+    if missing:
+        raise ValueError(
+            "The 'keys' parameter of training_curve must name entries of the history "
+            f"{sorted(history)}. Got {missing[0]!r}, which it lacks, instead."
+        )
+    x = np.asarray(history[against], dtype=float)
+    ax = _single_axes(ax)
+    for key in keys:
+        y = np.asarray(history[key], dtype=float)
+        if y.shape != x.shape:
+            raise ValueError(
+                f"The history's {key!r} must have one value per {against} ({x.size}). "
+                f"Got {y.size} instead."
+            )
+        ok = np.isfinite(y) & (y > 0) & np.isfinite(x)
+        sparse = ok.sum() < 0.5 * ok.size
+        ax.semilogy(
+            x[ok],
+            y[ok],
+            label=_HISTORY_LABELS.get(key, key),
+            marker="o" if sparse else None,
+            ms=3,
+        )
+    ax.set_xlabel("iteration" if against == "iteration" else "seconds (training only)")
+    ax.set_ylabel("relative error")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def rank_search_curve(search: Any, ax: Any = None, *, param: str = "rank") -> Any:
+    """The validation curve of a rank search: held-out error against the rank.
+
+    Parameters
+    ----------
+    search : fitted GridSearchCV or its ``cv_results_`` dict
+        What :func:`dmc.impute.model_selection.search_rank` returns (or any
+        search over ``param``). Its scores are the held-out scorer's, minus an
+        RMSE: the curve draws the RMSE (minus the score), with one standard
+        deviation over the folds as error bars, and the training RMSE when the
+        search kept it (``return_train_score=True``). Scores of other signs are
+        drawn as they are.
+    ax : matplotlib Axes or None
+        Where to draw; None: a new pyplot figure.
+    param : str, default "rank"
+        The searched parameter on the x axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on; a dotted vertical line marks the chosen value
+        (``best_index_``) when ``search`` is a fitted search.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from dmc.reproduce.plots import rank_search_curve
+    >>> cv_results = {
+    ...     "params": [{"rank": 1}, {"rank": 2}, {"rank": 4}],
+    ...     "mean_test_score": [-0.5, -0.01, -0.012],
+    ...     "std_test_score": [0.05, 0.001, 0.002],
+    ... }
+    >>> ax = rank_search_curve(cv_results, Figure().subplots())
+    >>> ax.get_xlabel(), ax.get_yscale()
+    ('rank', 'log')
+    """
+    results = getattr(search, "cv_results_", search)
+    if not isinstance(results, Mapping) or not {"params", "mean_test_score"} <= set(results):
+        raise TypeError(
+            "The 'search' parameter of rank_search_curve must be a fitted GridSearchCV or "
+            f"its cv_results_ dict. Got {type(search).__name__} instead."
+        )
+    params = list(results["params"])
+    if not params or any(param not in p for p in params):
+        raise ValueError(
+            f"The 'param' parameter of rank_search_curve must be searched by every candidate. "
+            f"Got {param!r}, which candidates {params!r:.200} lack, instead."
+        )
+    values = np.array([p[param] for p in params], dtype=float)
+    order = np.argsort(values, kind="stable")
+    mean = np.asarray(results["mean_test_score"], dtype=float)
+    sign = -1.0 if np.all(mean[np.isfinite(mean)] <= 0) else 1.0
+    ax = _single_axes(ax)
+    curves = [("test", "held-out")]
+    if "mean_train_score" in results:
+        curves.append(("train", "training"))
+    for part, name in curves:
+        y = sign * np.asarray(results[f"mean_{part}_score"], dtype=float)[order]
+        std = np.asarray(results.get(f"std_{part}_score", np.zeros(y.size)), dtype=float)[order]
+        ok = np.isfinite(y)
+        label = f"{name} RMSE" if sign < 0 else f"{name} score"
+        ax.errorbar(values[order][ok], y[ok], yerr=std[ok], marker="o", capsize=3, label=label)
+    best = getattr(search, "best_index_", None)
+    if best is not None:
+        ax.axvline(values[best], color="0.4", ls=":", label=f"chosen {param} = {values[best]:g}")
+    finite = sign * mean[np.isfinite(mean)]
+    if sign < 0 and finite.size and np.all(finite > 0):
+        ax.set_yscale("log")
+    ax.set_xlabel(param)
+    ax.set_ylabel("held-out RMSE (minus the score)" if sign < 0 else "score")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
