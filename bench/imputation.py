@@ -229,6 +229,7 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=[*TABULAR, *SYNTHETIC, "noisy_low_rank"])
     parser.add_argument("--fractions", nargs="+", type=float, default=[0.3, 0.7])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--skip", nargs="*", default=[], help="imputers not to run")
     args = parser.parse_args(argv)
     print(f"# {platform.platform()}, Python {platform.python_version()}, dmc {dmc.__version__}")
     rows, noisy = [], []
@@ -242,6 +243,8 @@ def main(argv=None):
                 X, truth = load(name, seed)
                 X_missing, hidden = hide(X, fraction, seed)
                 for imputer, make in imputers(X.shape[1], seed).items():
+                    if imputer in args.skip:
+                        continue
                     filled, seconds, stop, caught = run_one(make, X_missing)
                     row = dict(dataset=name, fraction=fraction, seed=seed, imputer=imputer)
                     row.update(scores(filled, truth, hidden), seconds=seconds, stop=stop)
