@@ -310,6 +310,11 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     def _fit(self, X):
         X = self._validate_X(X, reset=True)
         rank = named(check_int, self.rank, "rank", low=1)
+        if isinstance(self.fold_in_alpha, str) and not is_auto(self.fold_in_alpha):
+            raise ValueError(
+                "The 'fold_in_alpha' parameter of DeepMatrixCompletion must be 'auto' or a "
+                f"positive float. Got {self.fold_in_alpha!r} instead."
+            )
         if not is_auto(self.fold_in_alpha):
             named(check_float, self.fold_in_alpha, "fold_in_alpha", low=0.0, low_open=True)
         for name in ("standardize", "early_stopping"):
