@@ -311,7 +311,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         X = self._validate_X(X, reset=True)
         rank = named(check_int, self.rank, "rank", low=1)
         if isinstance(self.fold_in_alpha, str) and not is_auto(self.fold_in_alpha):
-            raise ValueError(
+            raise TypeError(
                 "The 'fold_in_alpha' parameter of DeepMatrixCompletion must be 'auto' or a "
                 f"positive float. Got {self.fold_in_alpha!r} instead."
             )

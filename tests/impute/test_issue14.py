@@ -88,7 +88,7 @@ def test_columns_in_other_units_give_the_same_completion_scaled():
     [
         ({"standardize": "yes"}, TypeError, "'standardize' parameter of DeepMatrixCompletion"),
         ({"early_stopping": 1}, TypeError, "'early_stopping' parameter of DeepMatrixCompletion"),
-        ({"fold_in_alpha": "best"}, ValueError, "'fold_in_alpha'.*'auto' or a positive"),
+        ({"fold_in_alpha": "best"}, TypeError, "'fold_in_alpha'.*'auto' or a positive"),
         ({"validation_fraction": 0.7}, ValueError, "'validation_fraction'"),
         ({"patience": 0}, ValueError, "'patience'"),
     ],
