@@ -42,6 +42,7 @@ MAX_LINES = 700
 LAYERS = {
     "dmc.exceptions": 0,
     "dmc._validation": 0,
+    "dmc._lazy": 0,
     "dmc.io": 1,
     "dmc.core": 2,
     "dmc.data": 3,

@@ -8,9 +8,9 @@ module that defines it first (``dmc.load``, or the first use of any name of
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 #: public name -> (module, attribute; None: the module itself), imported on first use
 _EXPORTS = {
@@ -27,19 +27,5 @@ if TYPE_CHECKING:  # what the first use imports (for type checkers and tests/tes
     from .persistence import load, save, storable
 
 
-def __getattr__(name: str):
-    """Import a public name, or a module of this package, on first use (PEP 562)."""
-    if name in _EXPORTS:
-        module, attribute = _EXPORTS[name]
-        value = importlib.import_module(module, __name__)
-        value = value if attribute is None else getattr(value, attribute)
-    elif not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}"):
-        value = importlib.import_module(f"{__name__}.{name}")
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+# import a public name, or a module of this package, on first use (PEP 562)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)
