@@ -206,7 +206,9 @@ def complete(
         1e-3 (the reference experiments) up to depth 3; a deeper network starts
         at the same end-to-end scale as depth 3, ε^L = 1e-9, so ε = 10^(−9/L)
         (a per-factor 1e-3 would start the product at 1e-12 at depth 4 and
-        stall). Larger values shorten the plateaus but leave an error floor of
+        stall). The original network keeps 1e-3 at every depth: its unused
+        directions would grow into spurious components of the size of the
+        start. Larger values shorten the plateaus but leave an error floor of
         about ε^L relative to the entries and weaken the low-rank bias.
     gamma : float or None
         Step ratio γ of the compressed network's outer factors (0 freezes them).
@@ -236,8 +238,11 @@ def complete(
         This is what lets ill-conditioned and deeper problems finish. None: on
         with ``step_size="auto"`` and no ``weight_decay`` (the move fits the data
         term only), off with a fixed step (the published recipe).
-        False gives the previous release's training exactly. The other methods
-        have no such move; frozen outer factors (``gamma=0``) are never changed.
+        False gives the previous release's training exactly. The original and
+        narrow networks enter the direction through every layer
+        (:meth:`dmc.core.models.DeepNetwork.escape_plateau`); Burer–Monteiro,
+        the classical baseline, has no move; frozen outer factors (``gamma=0``)
+        are never changed.
     weight_decay : float, default 0
         λ of a penalty ``(λ/2) Σ ‖θ‖²`` (for noisy data such as ratings), over
         every factor, except the compressed network's outer factors: these hold
@@ -326,7 +331,7 @@ def complete(
     rank = check_int(rank, "rank", low=1, high=min(m, n))
     depth = check_int(depth, "depth", low=2, high=MAX_DEPTH)
     if init_scale is None:
-        init_scale = default_init_scale(depth)
+        init_scale = default_init_scale(depth, method)
     init_scale = check_float(init_scale, "init_scale", low=0.0, low_open=True)
     if gamma is None:
         gamma = DEFAULT_GAMMA["auto" if step_size == "auto" else "fixed"]
@@ -492,13 +497,16 @@ def _hold_out(obs, fraction, rng):
     return part(~held), part(held)
 
 
-def default_init_scale(depth: int) -> float:
-    """The per-factor ε that ``init_scale=None`` selects: 1e-3, or 10^(−9/L) beyond depth 3.
+def default_init_scale(depth: int, method: str = "compressed") -> float:
+    """The per-factor ε that ``init_scale=None`` selects for ``method`` at ``depth``.
 
-    >>> default_init_scale(3), round(default_init_scale(4), 5)
-    (0.001, 0.00562)
+    1e-3, or 10^(−9/L) beyond depth 3; the original network keeps 1e-3 at every
+    depth (:meth:`dmc.core.models.OriginalNetwork.default_init_scale`).
+
+    >>> default_init_scale(3), round(default_init_scale(4), 5), default_init_scale(4, "original")
+    (0.001, 0.00562, 0.001)
     """
-    return 1e-3 if depth <= 3 else 10.0 ** (-9.0 / depth)
+    return get_method(method).default_init_scale(depth)
 
 
 def _check_range(obs, dtype):

@@ -29,8 +29,9 @@ import scipy.sparse.linalg as spla
 import torch
 
 from .memory import check_factors_fit_in_memory, check_wide_network_fits_in_memory
+from .moves import compressed_move, deep_move
 from .observations import Observations
-from .residual import ESCAPE_MIN_SHARE, residual_direction
+from .residual import ESCAPE_MIN_SHARE
 from .sampled import SampledPattern, sampled_dot
 
 __all__ = [
@@ -155,6 +156,17 @@ class Factorization(torch.nn.Module):
         """Rebuild a model from ``state_dict()`` tensors and :meth:`get_config`."""
         raise NotImplementedError
 
+    @classmethod
+    def default_init_scale(cls, depth: int) -> float:
+        """The per-factor ε that ``init_scale=None`` selects for this method.
+
+        1e-3 (the reference experiments) up to depth 3; a deeper network starts
+        at the same end-to-end scale as depth 3, ε^L = 1e-9, so ε = 10^(−9/L): a
+        per-factor 1e-3 would start the product at 1e-12 at depth 4, where the
+        first component takes longer to emerge than the plateau move can help.
+        """
+        return 1e-3 if depth <= 3 else 10.0 ** (-9.0 / depth)
+
     def scale_factors(self) -> list[torch.Tensor]:
         """The factors that carry the scale of ``W``: scaling all of them by
         ``c^(1/len)`` scales ``W`` by ``c``."""
@@ -219,11 +231,18 @@ class DeepNetwork(Factorization):
     2 and width ``r̂`` is the Burer–Monteiro factorization ``U Vᵀ``.
     """
 
-    def __init__(self, weights: list[torch.Tensor], *, dense_predict: bool = False):
+    #: whether :meth:`escape_plateau` may move (off for Burer–Monteiro, the baseline)
+    plateau_move: bool = True
+
+    def __init__(
+        self, weights: list[torch.Tensor], *, dense_predict: bool = False, rank: int | None = None
+    ):
         shape = (weights[-1].shape[0], weights[0].shape[1])
         super().__init__(shape)
         self.weights = torch.nn.ParameterList([torch.nn.Parameter(w) for w in weights])
         self.dense_predict = dense_predict
+        #: the rank estimate r̂: the plateau move never takes the fit past it (None: no move)
+        self.rank = rank
 
     def factors(self):
         return list(self.weights)
@@ -232,12 +251,39 @@ class DeepNetwork(Factorization):
         return [ParamGroup("weights", list(self.weights), 1.0)]
 
     def get_config(self):
-        return {"dense_predict": bool(self.dense_predict)}
+        return {"dense_predict": bool(self.dense_predict), "rank": self.rank}
 
     @classmethod
     def from_state(cls, tensors, config):
         weights = [tensors[f"weights.{k}"] for k in range(len(tensors))]
-        return cls(weights, dense_predict=bool(config.get("dense_predict", cls.dense_predict)))
+        rank = config.get("rank")
+        return cls(
+            weights,
+            dense_predict=bool(config.get("dense_predict", cls.dense_predict)),
+            rank=None if rank is None else int(rank),
+        )
+
+    def escape_plateau(self, pattern, seed, min_share=ESCAPE_MIN_SHARE):
+        """Greedy rank-one step through every layer: the deep network's plateau move.
+
+        The counterpart of :meth:`CompressedNetwork.escape_plateau` for a network
+        of full weights (the original and the narrow network). The residual's top
+        singular pair ``(u, v)``, made orthogonal to the learned directions of
+        ``W`` (singular values above 1e-3 of the largest), enters at its
+        least-squares size ``t`` as a balanced chain: with ``q_0 = v``,
+        ``q_L = sign(t) u`` and ``q_j`` the network's own image ``W_j ⋯ W_1 v``
+        made orthogonal to the image of the learned directions, each weight's
+        value along ``q_j q_(j−1)ᵀ`` is set to ``|t|^(1/L)``. Away from the chain
+        the weights keep their values, so learned components and the unused
+        bulk are left as they are. The move is undone unless it lowers the loss,
+        and skipped when ``u vᵀ`` explains less than ``min_share`` of the
+        residual, once ``rank`` directions are learned, or when ``rank`` is None.
+
+        Costs the SVD of the dense ``m x n`` product (which the wide network
+        builds at every step anyway; for the narrow one from its ``2 r̂`` columns),
+        one top singular pair of the sparse residual and ``O(L d²)``.
+        """
+        return deep_move(self, pattern, seed, min_share)
 
 
 @register_method("compressed")
@@ -326,56 +372,7 @@ class CompressedNetwork(Factorization):
         Costs one top singular pair of a sparse m x n matrix with |Ω| entries and
         ``O((m + n) k² + k³)``; the loop calls it at most once every few iterations.
         """
-        if self.gamma == 0 or self.U.shape[1] >= min(self.shape):
-            return False  # frozen, or no room for a direction outside the subspace
-        with torch.no_grad():
-            # in torch, on the model's device: numpy's BLAS threads would linger
-            # and slow the next iterations (measured: +12% on the reference case)
-            U, V = self.U.double(), self.V.double()
-            cores = [c.double() for c in self.cores]
-            k, depth = U.shape[1], len(cores)
-            C = cores[0] if depth == 1 else torch.linalg.multi_dot(cores[::-1])
-            QU, RU = torch.linalg.qr(U)
-            QV, RV = torch.linalg.qr(V)
-            P, s, Qt = torch.linalg.svd(RU @ C @ RV.T)
-            s = s.cpu().numpy()
-            keep = int((s > _LEARNED * s[0]).sum()) if s[0] > 0 else 0
-            if keep >= max(1, k // 2):
-                return False  # r̂ = k / 2 directions learned: the rank estimate is reached
-            Ul, Vl = (QU @ P).cpu().numpy(), (QV @ Qt.T).cpu().numpy()
-            found = residual_direction(self, pattern, seed)
-            if found.share < min_share:
-                return False
-            u, v, rows, cols, residual = found.u, found.v, found.rows, found.cols, found.residual
-            u = _unit(u - Ul[:, :keep] @ (Ul[:, :keep].T @ u))
-            v = _unit(v - Vl[:, :keep] @ (Vl[:, :keep].T @ v))
-            a = u[rows] * v[cols]
-            t = float(a @ residual) / float(a @ a)
-            if t * float(a @ residual) < min_share * float(residual @ residual):
-                return False  # the residual is in the learned directions: slow, not stuck
-            # the slot the direction takes: the unused one it overlaps most (a component
-            # on its way), else the weakest; the other slots keep their values
-            overlap = np.abs(u @ Ul[:, keep:]) * np.abs(v @ Vl[:, keep:])
-            slot = keep + (int(np.argmax(overlap)) if overlap.max() > 0.25 else k - keep - 1)
-            others = [j for j in range(keep, k) if j != slot]
-            new_U = _in_order(Ul[:, :keep], np.sign(t) * u, Ul[:, others])
-            new_V = _in_order(Vl[:, :keep], v, Vl[:, others])
-            floor = 1e-3 * self.init_scale
-            rest = np.maximum(s[others] ** (1 / depth), floor)
-            diag = np.concatenate([s[:keep] ** (1 / depth), [abs(t) ** (1 / depth)], rest])
-            before = [p.detach().clone() for p in self.parameters()]
-            like = self.U
-            as_t = lambda a: torch.as_tensor(a, dtype=like.dtype, device=like.device)  # noqa: E731
-            self.U.copy_(as_t(new_U))
-            self.V.copy_(as_t(new_V))
-            for core in self.cores:
-                core.copy_(as_t(np.diag(diag)))
-            after = (pattern.values - self.predict(pattern)).double()
-            if float(torch.dot(after, after)) >= float(residual @ residual):
-                for p, old in zip(self.parameters(), before):
-                    p.copy_(old)
-                return False
-        return True
+        return compressed_move(self, pattern, seed, min_share)
 
     def factors(self):
         return [self.V.T, *self.cores, self.U]
@@ -430,9 +427,21 @@ class OriginalNetwork(DeepNetwork):
     ratings_defaults = dict(rank=5, init_scale=0.1, gamma=None, weight_decay=1.0, max_iter=40)
 
     @classmethod
-    def build(cls, obs, *, depth, width, init_scale, rng, dtype, device, **_):
+    def default_init_scale(cls, depth):
+        """1e-3 per factor at every depth, the reference experiments' scale.
+
+        Its ``d − 2r`` unused directions start at ε and grow, with the data,
+        into small spurious components whose size follows the end-to-end scale
+        (150², rank 5, depth 4, seed 0: error 2.1e-4 from ε^L = 1e-9, 2.0e-5 from
+        1e-10); the plateau move bridges the longer plateaus of the smaller start.
+        """
+        return 1e-3
+
+    @classmethod
+    def build(cls, obs, *, rank, depth, width, init_scale, rng, dtype, device, **_):
         return original_network(
             obs,
+            rank=rank,
             depth=depth,
             width=width,
             init_scale=init_scale,
@@ -460,6 +469,8 @@ class BurerMonteiro(DeepNetwork):
     """Burer–Monteiro ``W = U Vᵀ`` with ``r̂`` columns (``depth`` is ignored)."""
 
     ratings_defaults = dict(rank=10, init_scale=0.1, gamma=None, weight_decay=10.0, max_iter=100)
+    #: the classical baseline, trained as published: no plateau move
+    plateau_move = False
 
     @classmethod
     def build(cls, obs, *, rank, init_scale, init, rng, dtype, device, **_):
@@ -474,6 +485,7 @@ class BurerMonteiro(DeepNetwork):
 def original_network(
     obs: Observations,
     *,
+    rank: int | None = None,
     depth: int,
     width: int | None,
     init_scale: float,
@@ -485,9 +497,8 @@ def original_network(
     m, n = obs.shape
     d = max(m, n) if width is None else width
     check_wide_network_fits_in_memory(m, n, d, depth, dtype, device)
-    return OriginalNetwork(
-        _orthogonal_weights(m, n, d, depth, init_scale, rng, dtype, device), dense_predict=True
-    )
+    weights = _orthogonal_weights(m, n, d, depth, init_scale, rng, dtype, device)
+    return OriginalNetwork(weights, dense_predict=True, rank=rank)
 
 
 def narrow_network(obs, *, rank, depth, init_scale, rng, dtype, device) -> DeepNetwork:
@@ -495,7 +506,8 @@ def narrow_network(obs, *, rank, depth, init_scale, rng, dtype, device) -> DeepN
     m, n = obs.shape
     k = min(2 * rank, m, n)
     check_factors_fit_in_memory(m, n, k, dtype, device, "narrow")
-    return NarrowNetwork(_orthogonal_weights(m, n, k, depth, init_scale, rng, dtype, device))
+    weights = _orthogonal_weights(m, n, k, depth, init_scale, rng, dtype, device)
+    return NarrowNetwork(weights, rank=rank)
 
 
 def burer_monteiro(obs, *, rank, init_scale, init, rng, dtype, device) -> DeepNetwork:
@@ -576,22 +588,6 @@ def top_singular_triplets(obs: Observations, rank: int, rng: np.random.Generator
     U, s, Vt = spla.svds(S, k=rank, v0=v0)
     order = np.argsort(s)[::-1]
     return U[:, order], s[order], Vt[order].T
-
-
-#: directions of W with singular values above this fraction of the largest are learned
-_LEARNED = 1e-3
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / np.linalg.norm(x)
-
-
-def _in_order(learned: np.ndarray, new: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    """Orthonormal columns: ``learned`` (already orthonormal), ``new`` (orthogonal to
-    them), then ``rest`` made orthogonal to all before, column by column (QR), so
-    that each keeps its place."""
-    Q, R = np.linalg.qr(np.hstack([learned, new[:, None], rest]))
-    return Q * np.where(np.diag(R) < 0, -1.0, 1.0)
 
 
 def _orth(M: np.ndarray, k: int) -> np.ndarray:
