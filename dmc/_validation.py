@@ -11,6 +11,7 @@ import contextlib
 import decimal
 import math
 import numbers
+from typing import NoReturn
 
 import numpy as np
 import scipy.sparse as sp
@@ -56,7 +57,7 @@ def shown(value):
     return value
 
 
-def _fail(name: str, expected: str, got, exc=ValueError):
+def _fail(name: str, expected: str, got, exc: type[Exception] = ValueError) -> NoReturn:
     raise exc(f"The {name!r} parameter must be {expected}. Got {shown(got)!r} instead.")
 
 

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -448,7 +449,8 @@ def run_recommend(args) -> int:
     )
     k = min(args.top_k, model.items_.size)
 
-    pred = cold = None
+    # (nothing held out: no predictions, and a predictions file holds only its header)
+    pred, cold = np.empty(0), np.empty(0, dtype=bool)
     if test.size:
         pred, cold = model.predict(users[test], items[test], return_cold=True)
         y = ratings[test]
@@ -456,7 +458,7 @@ def run_recommend(args) -> int:
         test_users = np.unique(users[test])
         rec = model.recommend_many(test_users, k)
         recommended = _lists(rec, test_users)
-        relevant = {}
+        relevant: dict[Any, dict[Any, float]] = {}
         for user, item, rating in zip(users[test].tolist(), items[test].tolist(), y.tolist()):
             if rating >= args.threshold:
                 relevant.setdefault(user, {})[item] = 1.0
@@ -491,13 +493,13 @@ def run_recommend(args) -> int:
                 all_users = model.users_
                 rec = model.recommend_many(all_users, k)
                 writer.writerow(["user", "item", "rank", "score"])
-                for row in zip(
+                for line in zip(
                     rec.user.tolist(),
                     rec.item.tolist(),
                     rec.rank.tolist(),
                     rec.score.round(4).tolist(),
                 ):
-                    writer.writerow(row)
+                    writer.writerow(line)
                 what = f"top-{k} lists of {all_users.size:,} users"
         print(f"wrote {what} to {args.output}")
     return 0

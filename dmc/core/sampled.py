@@ -31,7 +31,7 @@ class SampledPattern:
         self.cols = torch.tensor(obs.cols, device=device)
         self.values = torch.tensor(obs.values, dtype=dtype, device=device)
         self._crow = _pointers(obs.rows, m, device)
-        self._zeros = None
+        self._zeros: torch.Tensor | None = None
         order = np.lexsort((obs.rows, obs.cols))  # column-major order for the transpose
         self._t_perm = torch.as_tensor(order, device=device)
         self._t_ccol = _pointers(obs.cols[order], n, device)

@@ -9,47 +9,43 @@ machine.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
+import os
+import sys
 import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
+from tqdm import tqdm
 
-from .._validation import (
-    MAX_DEPTH,
-    all_or_nothing,
-    as_plain_input,
-    check_choice,
-    check_float,
-    check_int,
-)
-from ..core.complete import DEGENERATE_WARNING, METHODS, complete
-from ..core.linalg import column_space, ridge_fold_in
+from .._validation import all_or_nothing, check_float, check_int
+from ..core.complete import DEGENERATE_WARNING, complete
+from ..core.linalg import column_space
 from ..core.observations import Observations
 from ..io import load, save, storable
+from . import filling, state
 from .heldout import DEFAULT_SCORING_SEED, heldout_score
-from .params import check_clip, check_dense_X, is_auto, name_estimator, named
+from .params import (
+    check_bounds,
+    check_flag,
+    check_missing_values,
+    check_verbose,
+    is_auto,
+    is_nan_marker,
+    name_estimator,
+    named,
+)
 from .validation import ALPHA_GRID, FoldInScore
-
-try:  # scikit-learn >= 1.6
-    from sklearn.utils.validation import validate_data as _sk_validate_data
-except ImportError:  # pragma: no cover - older scikit-learn
-    _sk_validate_data = None
 
 __all__ = ["DeepMatrixCompletion"]
 
 logger = logging.getLogger(__name__)
-
-# scikit-learn 1.6 renamed check_array's force_all_finite to ensure_all_finite
-_FINITE_KW = (
-    "ensure_all_finite"
-    if "ensure_all_finite" in inspect.signature(check_array).parameters
-    else "force_all_finite"
-)
 
 
 @storable("DeepMatrixCompletion")
@@ -120,9 +116,29 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         the value of :data:`dmc.impute.validation.ALPHA_GRID` with the best
         held-out score under ``early_stopping`` (1e-6 without it); the value
         used is ``fold_in_alpha_``.
+    missing_values : float, default np.nan
+        The placeholder of a missing entry, as in scikit-learn's imputers: NaN,
+        or a number such as -1 or 0 (every entry equal to it is missing);
+        ``pandas.NA`` reads as NaN. With a number, NaN in ``X`` is refused (a
+        ``ValueError``), as scikit-learn refuses it.
+    add_indicator : bool, default False
+        Append scikit-learn's :class:`~sklearn.impute.MissingIndicator` columns
+        to the output of ``transform``: one 0/1 column per feature that had a
+        missing entry in ``fit`` (``indicator_``), as scikit-learn's imputers do.
+    keep_empty_features : bool, default False
+        A feature with no observed entry in ``fit`` is left out of the training
+        and, by default, dropped from the output of ``transform`` (as
+        ``SimpleImputer`` drops it); True keeps it, filled with 0 (scikit-learn's
+        value) within ``min_value`` and ``max_value``.
+    min_value, max_value : float or array-like of shape (n_features,), default -inf, inf
+        Bounds of the filled-in values (never of the observed ones), one number
+        for every feature or one per feature, as in scikit-learn's
+        ``IterativeImputer``; ``min_value < max_value`` for every feature.
     clip : (float or None, float or None) or None, default None
-        Bounds ``(low, high)`` applied to the filled-in values (never to the
-        observed ones); None on either side leaves it open.
+        Deprecated (a ``FutureWarning``): bounds ``(low, high)`` of the filled-in
+        values, None on either side leaving it open. Use ``min_value`` and
+        ``max_value``, which also bound each feature on its own; giving both is
+        an error.
     dtype : "float64", "float32" or None, default "float64"
         Precision of the training. None follows the input (float32 input
         trains in float32). Whatever it is, the output of ``transform`` has
@@ -132,8 +148,11 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         Where training runs; the fitted attributes are numpy arrays.
     random_state : int, numpy Generator, RandomState or None, default None
         Seeds the initialisation; an int makes ``fit`` reproducible.
-    verbose : bool, default False
-        Show a tqdm progress bar during training.
+    verbose : int or bool, default 0
+        0 (or False): silent; 1 (or True): a tqdm progress bar during training;
+        2 or more: also one line per stage of ``fit`` and ``transform`` on
+        standard error (the lines logged at INFO and DEBUG by
+        ``logging.getLogger("dmc.impute.estimator")`` whatever ``verbose``).
     callback : callable or None, default None
         ``callback(iteration, state)`` after each training iteration; return
         True to stop.
@@ -153,11 +172,14 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         Number of kept components (at most the factorization's width).
     completed_ : ndarray of shape (n_samples, n_features_in_)
         The training matrix completed by the trained model (observed entries
-        kept); rows without observed entries hold ``column_means_``.
+        kept), every feature included; rows without observed entries hold
+        ``column_means_``, features without observed entries 0 (within the
+        bounds).
     column_means_ : ndarray of shape (n_features_in_,)
         Column means of ``completed_`` over the rows that had observed
-        entries: the fill for rows with no observed entry. For a column with
-        no observed entry in ``fit``, the mean of all observed entries.
+        entries: the fill for rows with no observed entry.
+    indicator_ : sklearn.impute.MissingIndicator or None
+        The indicator whose columns ``transform`` appends (``add_indicator``).
     n_iter_ : int
         Training iterations.
     best_iteration_ : int or None
@@ -204,10 +226,11 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 
     **Empty rows and columns.** Nothing is dropped silently. Training rows
     and columns with no observed entry are left out of the training, with a
-    warning, and kept in the output: an empty training row is filled with
-    ``column_means_``; an empty training column, in ``fit`` and in every
-    later ``transform``, with the mean of all observed training entries (its
-    entry of ``column_means_``; nothing else is known about it). A fully
+    warning. An empty training row is filled with ``column_means_``. An empty
+    training column is dropped from the output of every ``transform``, as
+    scikit-learn's imputers drop it; with ``keep_empty_features=True`` it is
+    kept and filled with 0, within the bounds (its entry of ``column_means_``;
+    nothing is known about it). A fully
     observed training matrix is fine (nothing to fill; ``fit`` learns the
     column space for new rows). A failed ``fit`` leaves a fitted estimator as
     it was. docs/input-validation.md lists every refused input.
@@ -240,30 +263,35 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 
     def __init__(
         self,
-        rank=10,
+        rank: int = 10,
         *,
-        depth=3,
-        method="compressed",
-        init_scale=None,
-        step_size="auto",
-        gamma=None,
-        max_iter=1000,
-        tol=1e-8,
-        n_iter_no_change=None,
-        escape_plateaus=None,
-        weight_decay=0.0,
-        standardize=True,
-        early_stopping=True,
-        validation_fraction=0.1,
-        patience=200,
-        fold_in_alpha="auto",
-        clip=None,
-        dtype="float64",
-        device="cpu",
-        random_state=None,
-        verbose=False,
-        callback=None,
-    ):
+        depth: int = 3,
+        method: str = "compressed",
+        init_scale: float | None = None,
+        step_size: float | str = "auto",
+        gamma: float | None = None,
+        max_iter: int = 1000,
+        tol: float = 1e-8,
+        n_iter_no_change: int | None = None,
+        escape_plateaus: bool | None = None,
+        weight_decay: float = 0.0,
+        standardize: bool = True,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        patience: int = 200,
+        fold_in_alpha: float | str = "auto",
+        missing_values: float = np.nan,
+        add_indicator: bool = False,
+        keep_empty_features: bool = False,
+        min_value: ArrayLike = -np.inf,
+        max_value: ArrayLike = np.inf,
+        clip: tuple[float | None, float | None] | None = None,
+        dtype: str | None = "float64",
+        device: str = "cpu",
+        random_state: int | np.random.Generator | np.random.RandomState | None = None,
+        verbose: int | bool = 0,
+        callback: Callable[[int, Any], bool | None] | None = None,
+    ) -> None:
         self.rank = rank
         self.depth = depth
         self.method = method
@@ -280,6 +308,11 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.fold_in_alpha = fold_in_alpha
+        self.missing_values = missing_values
+        self.add_indicator = add_indicator
+        self.keep_empty_features = keep_empty_features
+        self.min_value = min_value
+        self.max_value = max_value
         self.clip = clip
         self.dtype = dtype
         self.device = device
@@ -289,14 +322,14 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 
     # -- scikit-learn protocol ----------------------------------------------------
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> DeepMatrixCompletion:
         """Complete ``X`` and keep its column space for fold-in.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Dense data with NaN for missing entries (ndarray or DataFrame);
-            ``inf`` and sparse matrices are refused.
+            Dense data with NaN (or ``missing_values``) for missing entries
+            (ndarray or DataFrame); ``inf`` and sparse matrices are refused.
         y : None
             Ignored.
 
@@ -308,7 +341,8 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             return self._fit(X)
 
     def _fit(self, X):
-        X = self._validate_X(X, reset=True)
+        missing_values = check_missing_values(self.missing_values)
+        X = filling.validate_input(self, X, reset=True)
         rank = named(check_int, self.rank, "rank", low=1)
         if isinstance(self.fold_in_alpha, str) and not is_auto(self.fold_in_alpha):
             raise TypeError(
@@ -317,29 +351,31 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             )
         if not is_auto(self.fold_in_alpha):
             named(check_float, self.fold_in_alpha, "fold_in_alpha", low=0.0, low_open=True)
-        for name in ("standardize", "early_stopping"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(
-                    f"The {name!r} parameter of DeepMatrixCompletion must be True or False. "
-                    f"Got {getattr(self, name)!r} instead."
-                )
-        self._clip = check_clip(self.clip)
+        for name in ("standardize", "early_stopping", "add_indicator", "keep_empty_features"):
+            check_flag(getattr(self, name), name)
+        verbosity = check_verbose(self.verbose)
+        m, n = X.shape
+        self._min_value, self._max_value = check_bounds(
+            self.min_value, self.max_value, self.clip, n
+        )
+        X = filling.as_nan(X, missing_values)
 
         observed = ~np.isnan(X)
-        m, n = X.shape
         if not observed.any():
             raise ValueError(
-                f"The 'X' parameter must have at least one observed (non-NaN) entry. Got an "
-                f"array of shape {X.shape} with none."
+                f"The 'X' parameter must have at least one observed (not missing) entry. Got "
+                f"an array of shape {X.shape} with none."
             )
         keep_cols = observed.any(axis=0)
-        fill = float(X[observed].astype(np.float64).mean())
+        self._is_empty_feature = ~keep_cols
         empty_cols = np.flatnonzero(~keep_cols)
         if empty_cols.size:
+            kept = "filled with 0 (keep_empty_features=True)"
+            dropped = "dropped from the output of transform (keep_empty_features=False)"
             warnings.warn(
                 f"{empty_cols.size} column(s) of 'X' have no observed entry (starting with "
-                f"{empty_cols[:5].tolist()}); they are left out of the training and filled "
-                f"with the mean of all observed entries ({fill:.6g}), here and in transform.",
+                f"{empty_cols[:5].tolist()}); they are left out of the training and "
+                f"{kept if self.keep_empty_features else dropped}.",
                 UserWarning,
                 stacklevel=3,
             )
@@ -379,13 +415,24 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             self._scale[keep_cols] = np.where(spread > 0, spread, 1.0)
         Z_fit = (X_fit - self._shift[keep_cols]) / self._scale[keep_cols]
         obs = Observations.from_dense(Z_fit)
+        self._report(
+            verbosity,
+            logging.INFO,
+            "DeepMatrixCompletion: training on %d x %d (%d observed; %d empty row(s) and %d "
+            "empty column(s) left out) at rank %d",
+            *X_fit.shape,
+            obs.n_observed,
+            n_empty,
+            empty_cols.size,
+            self.rank_,
+        )
         # early stopping needs an entry to hold out and one to fit
         early = self.early_stopping and obs.n_observed * self.validation_fraction >= 1
         score = FoldInScore() if early and is_auto(self.fold_in_alpha) else None
         with warnings.catch_warnings():
             # a fully observed training matrix is normal use here (see Notes)
             warnings.filterwarnings("ignore", DEGENERATE_WARNING, UserWarning)
-            result = self._complete(obs, X.dtype, early, score)
+            result = self._complete(obs, X.dtype, early, score, verbosity)
         self.best_iteration_ = result.best_iteration
         self.n_iter_ = int(result.n_iter)
         self.converged_ = bool(result.converged)
@@ -412,15 +459,26 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         W = result.to_dense().astype(np.float64, copy=False)
         W = W * self._scale[keep_cols] + self._shift[keep_cols]
         completed = np.empty((m, n), dtype=np.float64)
-        completed[np.ix_(keep_rows, keep_cols)] = self._clipped(W)
-        completed[:, ~keep_cols] = self._clipped(fill)
+        bounds = (self._min_value, self._max_value)
+        completed = np.empty((m, n), dtype=np.float64)
+        completed[np.ix_(keep_rows, keep_cols)] = filling.clipped(
+            W, *(bound[keep_cols] for bound in bounds)
+        )
+        # nothing is known of an empty column: scikit-learn's 0 (keep_empty_features)
+        completed[:, ~keep_cols] = filling.clipped(
+            np.zeros(n)[~keep_cols], *(bound[~keep_cols] for bound in bounds)
+        )
         completed[keep_rows] = np.where(observed[keep_rows], X[keep_rows], completed[keep_rows])
         self.column_means_ = completed[keep_rows].mean(axis=0)
-        completed[~keep_rows] = self._clipped(self.column_means_)
+        completed[~keep_rows] = filling.clipped(self.column_means_, *bounds)
         self.completed_ = completed.astype(X.dtype, copy=False)
-        logger.info(
+        # scikit-learn's indicator, fitted on the missing entries as _BaseImputer fits it
+        self.indicator_ = filling.fit_indicator(~observed, self.missing_values, self.add_indicator)
+        self._report(
+            verbosity,
+            logging.INFO,
             "DeepMatrixCompletion: fitted %d x %d (%d observed) at rank %d in %d iterations "
-            "(%s); %d components kept",
+            "(%s); %d components kept, fold_in_alpha_ = %g",
             m,
             n,
             int(observed.sum()),
@@ -428,57 +486,70 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             self.n_iter_,
             self.stop_reason_,
             self.n_components_,
+            self.fold_in_alpha_,
         )
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Fill the missing entries of ``X`` by fold-in; observed entries are returned unchanged.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features_in_)
-            Dense data with NaN for missing entries; any rows, seen or not.
+            Dense data with NaN (or ``missing_values``) for missing entries; any
+            rows, seen or not.
 
         Returns
         -------
-        X_filled : ndarray of shape (n_samples, n_features_in_)
-            float32 for float32 input, float64 otherwise.
+        X_filled : ndarray of shape (n_samples, n_features_out)
+            float32 for float32 input, float64 otherwise. The features of
+            ``X`` without those that had no observed entry in ``fit`` (unless
+            ``keep_empty_features``), then the 0/1 columns of ``indicator_``
+            (``add_indicator``); :meth:`get_feature_names_out` names them.
         """
         check_is_fitted(self)
-        return self._transform(self._validate_X(X, reset=False))
+        X = filling.validate_input(self, X, reset=False)
+        missing_values = check_missing_values(self.missing_values)
+        X_nan = filling.as_nan(X, missing_values)
+        keep = self.keep_empty_features
+        # files of dmc before issue 15 hold neither: every feature kept, no indicator
+        dropped = None if keep else getattr(self, "_is_empty_feature", None)
+        indicator = getattr(self, "indicator_", None)
+        return filling.output(self._fill(X_nan), np.isnan(X_nan), dropped, indicator)
 
-    def _transform(self, X):
-        """``transform`` of an already validated array."""
-        out = np.array(X, dtype=X.dtype, copy=True)
-        observed = ~np.isnan(X)
-        has_missing = ~observed.all(axis=1)
-        if not has_missing.any():
-            return out
-        # columns with no observed entry in fit have no component (see fit): their
-        # entries are filled with their mean, and carry nothing to fold in
-        unseen = ~self.components_.any(axis=0) if self.n_components_ else np.zeros(X.shape[1], bool)
-        empty = ~(observed & ~unseen).any(axis=1)
-        if empty.any():
-            warnings.warn(
-                f"{int(empty.sum())} row(s) of 'X' have no observed entry (the first is row "
-                f"{int(np.flatnonzero(empty)[0])})"
-                f"{' in a column observed in fit' if unseen.any() else ''}; they are filled "
-                "with the column means of the fitted matrix (column_means_).",
-                UserWarning,
-                stacklevel=3,
-            )
-            out[empty] = np.where(observed[empty], X[empty], self._clipped(self.column_means_))
-        rows = np.flatnonzero(has_missing & ~empty)
-        if rows.size:
-            filled = self._clipped(self._fold_in(X[rows], observed[rows]))
-            filled[:, unseen] = self._clipped(self.column_means_[unseen])
-            out[rows] = np.where(observed[rows], X[rows], filled)
-        logger.debug(
-            "DeepMatrixCompletion: folded in %d row(s), %d empty", rows.size, int(empty.sum())
+    def _fill(self, X):
+        """Every feature of the validated ``X`` (NaN for missing), its missing entries filled."""
+        out = filling.fill(X, self)
+        self._report(
+            check_verbose(self.verbose),
+            logging.DEBUG,
+            "DeepMatrixCompletion: filled %d row(s) with missing entries, of %d",
+            int(np.isnan(X).any(axis=1).sum()),
+            X.shape[0],
         )
         return out
 
-    def score(self, X, y=None):
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
+        """Names of the columns of :meth:`transform`'s output.
+
+        The input features (``feature_names_in_``, or ``x0``, ``x1``, ...)
+        without those dropped as empty, then ``missingindicator_<name>`` for
+        each feature of ``indicator_``, as scikit-learn's imputers name them.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default None
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "n_features_in_")
+        names = super().get_feature_names_out(input_features)  # checked against fit's
+        dropped = None if self.keep_empty_features else getattr(self, "_is_empty_feature", None)
+        return filling.output_names(names, dropped, getattr(self, "indicator_", None))
+
+    def score(self, X: ArrayLike, y: None = None) -> float:
         """Minus the RMSE of the fold-in on 20% of the observed entries of ``X``.
 
         The entries are hidden with :func:`dmc.impute.model_selection.mask_observed`
@@ -489,7 +560,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features_in_)
-            Dense data with NaN for missing entries.
+            Dense data with NaN (or ``missing_values``) for missing entries.
         y : None
             Ignored.
 
@@ -498,10 +569,11 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         score : float
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return heldout_score(self._transform, X, 0.2, DEFAULT_SCORING_SEED)
+        X = filling.validate_input(self, X, reset=False)
+        X = filling.as_nan(X, check_missing_values(self.missing_values))
+        return heldout_score(self._fill, X, 0.2, DEFAULT_SCORING_SEED)
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> Path:
         """Write the fitted estimator to ``path``, in a file that runs no code when loaded.
 
         A zip of ``.npy`` arrays and JSON, checksummed and written atomically
@@ -534,7 +606,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         return save(self, path)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike) -> DeepMatrixCompletion:
         """Read an estimator written by :meth:`save`; it comes back on the CPU.
 
         A file of another kind (a ``RatingsModel``), a truncated or damaged
@@ -555,77 +627,33 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         return load(path, cls)
 
     def _get_state(self) -> dict:
-        """What a file keeps (see :mod:`dmc.io`): every attribute that is not a parameter.
+        """What a file keeps (see :mod:`dmc.io` and :func:`dmc.impute.state.get_state`)."""
+        return state.get_state(self)
 
-        That is what ``fit`` set (``components_``, ``completed_``, ``history_``,
-        the private ``_penalty``, ``_shift``, ``_scale`` and ``_clip``, ...), and the
-        configuration of ``set_output`` if it was called.
-        """
-        params = self.get_params(deep=False)
-        return {name: value for name, value in vars(self).items() if name not in params}
-
-    def _set_state(self, state: dict) -> None:
-        """Restore what :meth:`_get_state` returned, on an estimator built from the parameters."""
-        params = self.get_params(deep=False)
-        for name in state:
-            if not isinstance(name, str) or name in params or name.startswith("__"):
-                raise ValueError(f"the state names an invalid attribute {name!r}")
-        vars(self).update(state)
+    def _set_state(self, saved: dict) -> None:
+        """Restore what :meth:`_get_state` returned (:func:`dmc.impute.state.set_state`)."""
+        state.set_state(self, saved)
 
     def _check_loaded(self) -> None:
-        """Check the parameters as ``fit`` does, without data (:func:`dmc.io.load` calls it;
-        ``dtype``, ``device`` and ``random_state`` are checked there)."""
-        p = self.get_params(deep=False)
-        for name, low in (("rank", 1), ("max_iter", 1), ("n_iter_no_change", 1)):
-            if p[name] is not None or name != "n_iter_no_change":
-                named(check_int, p[name], name, low=low)
-        named(check_int, p["depth"], "depth", low=2, high=MAX_DEPTH)
-        named(check_choice, p["method"], "method", choices=METHODS)
-        named(check_int, p["patience"], "patience", low=1)
-        named(check_float, p["validation_fraction"], "validation_fraction", low=0.0, high=0.5)
-        for name in ("standardize", "early_stopping"):
-            if not isinstance(p[name], (bool, np.bool_)):
-                raise TypeError(f"The {name!r} parameter must be True or False. Got {p[name]!r}.")
-        for name in ("init_scale", "gamma", "step_size", "tol", "weight_decay", "fold_in_alpha"):
-            auto = name in ("step_size", "fold_in_alpha") and is_auto(p[name])
-            if p[name] is not None and not auto:
-                low_open = name in ("init_scale", "step_size", "fold_in_alpha")
-                named(check_float, p[name], name, low=0.0, low_open=low_open)
-        if p["escape_plateaus"] not in (None, True, False):
-            raise TypeError(
-                "The 'escape_plateaus' parameter must be True, False or None. "
-                f"Got {p['escape_plateaus']!r} instead."
-            )
-        check_clip(p["clip"])
+        """Check the parameters as ``fit`` does (:func:`dmc.impute.state.check_loaded`)."""
+        state.check_loaded(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
+        # as scikit-learn's _BaseImputer: NaN is allowed when it is the missing value
+        missing = self.missing_values
+        tags.input_tags.allow_nan = is_nan_marker(missing)
         tags.input_tags.sparse = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
     def _more_tags(self):  # scikit-learn < 1.6
-        return {"allow_nan": True, "preserves_dtype": [np.float64, np.float32]}
+        allow_nan = is_nan_marker(self.missing_values)
+        return {"allow_nan": allow_nan, "preserves_dtype": [np.float64, np.float32]}
 
     # -- helpers ----------------------------------------------------------------------
 
-    def _validate_X(self, X, *, reset):
-        X = as_plain_input(X)  # masked entries missing, tensors detached, pd.NA as NaN
-        if sp.issparse(X):
-            raise TypeError(
-                "DeepMatrixCompletion does not accept scipy.sparse input for 'X': "
-                "scikit-learn reads unstored sparse entries as zeros, dmc as missing. Pass "
-                "a dense array with NaN for missing entries, or complete the sparse "
-                "observations with dmc.complete(X, rank=...) (dmc.Observations.from_sparse)."
-            )
-        check_dense_X(X)
-        kwargs = {"dtype": [np.float64, np.float32], _FINITE_KW: "allow-nan", "reset": reset}
-        if _sk_validate_data is not None:
-            return _sk_validate_data(self, X, **kwargs)
-        return self._validate_data(X, **kwargs)  # pragma: no cover - older scikit-learn
-
-    def _complete(self, obs, input_dtype, early_stopping, score):
+    def _complete(self, obs, input_dtype, early_stopping, score, verbosity):
         params = self.get_params()
         try:
             return complete(
@@ -651,35 +679,15 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 device=self.device,
                 random_state=self.random_state,
                 callback=self.callback,
-                verbose=self.verbose,
+                verbose=verbosity >= 1,
             )
         except (TypeError, ValueError) as exc:
             name_estimator(exc, params)
             raise
 
-    def _clipped(self, values):
-        low, high = self._clip
-        if low is None and high is None:
-            return values
-        return np.clip(values, low, high)
-
-    def _fold_in(self, X, observed):
-        """Ridge fold-in of rows ``X`` (each with an observed entry) against ``components_``."""
-        C = self.components_.T.astype(np.float64)  # n x k
-        if C.shape[1] == 0:
-            return np.zeros(X.shape)
-        rows, cols = np.nonzero(observed)
-        # files of dmc before issue 14 hold neither (no standardisation)
-        shift = getattr(self, "_shift", np.zeros(X.shape[1]))
-        scale = getattr(self, "_scale", np.ones(X.shape[1]))
-        latent = ridge_fold_in(
-            C,
-            self._penalty,
-            rows,
-            cols,
-            (X[rows, cols] - shift[cols]) / scale[cols],
-            X.shape[0],
-            accumulate="mask",
-            unit=getattr(self, "_penalty_unit", 1.0),  # older files: _penalty = α s_max²
-        )
-        return (latent @ C.T) * scale + shift
+    def _report(self, verbosity: int, level: int, message: str, *args: Any) -> None:
+        """Log ``message``; with ``verbose >= 2`` also write it to standard error (through
+        tqdm, which keeps a progress bar intact)."""
+        logger.log(level, message, *args)
+        if verbosity >= 2:
+            tqdm.write(message % args, file=sys.stderr)

@@ -66,7 +66,9 @@ import math
 import numbers
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -89,7 +91,7 @@ _ATTRIBUTE = re.compile(r"_?[A-Za-z][A-Za-z0-9_]*")
 _INT64 = np.iinfo(np.int64)
 
 
-def storable(name: str):
+def storable(name: str) -> Callable[[type], type]:
     """Class decorator: register the class under ``name``, the stable name files use.
 
     The class must define ``_get_state`` and ``_from_state`` (when its objects
@@ -162,7 +164,7 @@ def _models() -> list[str]:
     return sorted(name for name, cls in _CLASSES.items() if hasattr(cls, "_set_state"))
 
 
-def save(model, path) -> Path:
+def save(model: Any, path: str | os.PathLike) -> Path:
     """Write a fitted model to ``path``; return the path.
 
     Parameters
@@ -217,7 +219,7 @@ def save(model, path) -> Path:
     if not _is_fitted(model):
         raise NotFittedError(f"This {cls.__name__} is not fitted yet: call 'fit' before saving it.")
     path = archive.writable_path(path)  # before any work: checked again just before writing
-    arrays = {}
+    arrays: dict[str, np.ndarray] = {}
     params = {}
     for name, value in model.get_params(deep=False).items():
         value = _storable_param(name, value)
@@ -243,7 +245,7 @@ def save(model, path) -> Path:
     return archive.write_archive(path, kind, meta, arrays)
 
 
-def load(path, cls=None):
+def load(path: str | os.PathLike, cls: type | None = None) -> Any:
     """Read a model written by :func:`save` (or a model's ``save`` method).
 
     The file's kind says which class comes back. Loading runs no code from the

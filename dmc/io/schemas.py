@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sized
+from typing import NoReturn
 
 import numpy as np
 import torch
@@ -60,7 +61,7 @@ def _show(value) -> str:
     return f"{type(value).__name__} {value!r:.60}"
 
 
-def _fail(where: str, expected: str, value, detail: str = "") -> None:
+def _fail(where: str, expected: str, value, detail: str = "") -> NoReturn:
     raise FileFormatError(f"{where} must be {expected}. Got {detail or _show(value)} instead.")
 
 
@@ -276,7 +277,12 @@ def instance(kind: str, then: Check | None = None) -> Check:
 
 
 def _index_of(dim: str) -> Check:
-    return lambda index, ctx, where: ctx.bind(dim, len(index), where)
+    def check(index, ctx, where):
+        if not isinstance(index, Sized):
+            _fail(where, "an index of ids", index)
+        ctx.bind(dim, len(index), where)
+
+    return check
 
 
 def _seen_fits(seen, ctx, where) -> None:
@@ -352,6 +358,25 @@ def _ids_state(state, ctx) -> None:
         _fail(where, "distinct ids", ids, f"{ids.size - distinct} repeated id(s)")
 
 
+def _imputer_agrees(state, ctx) -> None:
+    """The bounds: a pair or two arrays, without NaN, low ≤ high; the indicator's
+    features: distinct columns, in increasing order."""
+    bounds = [name for name in ("_clip", "_min_value", "_max_value") if name in state]
+    if bounds not in (["_clip"], ["_min_value", "_max_value"]):
+        _fail("the bounds of the filled values", "'_clip' or '_min_value' and '_max_value'", bounds)
+    if "_min_value" in state:
+        low, high = state["_min_value"], state["_max_value"]
+        if np.isnan(low).any() or np.isnan(high).any() or not (low <= high).all():
+            _fail("the attribute '_min_value'", "at most '_max_value', without NaN", low)
+    features = state.get("indicator_")
+    n = ctx.sizes["n_features"]
+    if features is not None and features.size:
+        if features.max() >= n or (np.diff(features) <= 0).any():
+            _fail(
+                "the attribute 'indicator_'", f"increasing columns below n_features = {n}", features
+            )
+
+
 def _history_lengths(state, ctx) -> None:
     lengths = {len(v) for v in state["history"].values()}
     if len(lengths) > 1:
@@ -378,9 +403,15 @@ _SCHEMAS: dict[str, tuple[dict[str, Check], dict[str, Check], Callable | None]] 
             "column_means_": array("f", ("n_features",)),
             "completed_": array("f", ("n_samples", "n_features")),
             "_penalty": real(0, above=True),
-            "_clip": pair(optional(real()), optional(real()), order="<="),
         },
         {
+            # the bounds of the filled values: files before issue 15 hold a pair
+            "_clip": pair(optional(real()), optional(real()), order="<="),
+            "_min_value": array("f", ("n_features",), finite=False),
+            "_max_value": array("f", ("n_features",), finite=False),
+            # files before issue 15 lack these: every feature kept, no indicator
+            "_is_empty_feature": array("b", ("n_features",)),
+            "indicator_": optional(array("i", (None,), low=0)),
             "_penalty_scale": real(0, above=True),  # files before issue 14
             "_penalty_unit": real(0, above=True),  # (files of dmc 0.1.0 before issue 13 lack it)
             # files before issue 14 lack these: no standardisation, no early stopping
@@ -391,7 +422,7 @@ _SCHEMAS: dict[str, tuple[dict[str, Check], dict[str, Check], Callable | None]] 
             "feature_names_in_": array("O", ("n_features",), finite=False),
             "_sklearn_output_config": mapping(text(), optional(text())),
         },
-        None,
+        _imputer_agrees,
     ),
     "RatingsModel": (
         {

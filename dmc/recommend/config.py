@@ -62,7 +62,7 @@ def resolve_options(model: Any) -> dict[str, Any]:
     method = check_choice(model.method, "method", METHODS)
     defaults = RATINGS_DEFAULTS[method]
     pick = lambda name: defaults[name] if getattr(model, name) is None else getattr(model, name)  # noqa: E731
-    opts = dict(method=method)
+    opts: dict[str, Any] = dict(method=method)
     opts["rank"] = check_int(pick("rank"), "rank", low=1)
     opts["depth"] = check_int(model.depth, "depth", low=2, high=MAX_DEPTH)
     opts["init_scale"] = check_float(pick("init_scale"), "init_scale", low=0.0, low_open=True)

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 #: one ranked list of item ids per user, best first (a 2-D array: one row per user)
-RankedLists = Sequence[Sequence[Hashable]] | np.ndarray
+RankedLists = Sequence[Sequence[Hashable]] | Sequence[np.ndarray] | np.ndarray
 #: per user, the relevant item ids, or a mapping item -> gain
 Relevance = Sequence[Collection[Hashable] | Mapping[Hashable, float]]
 
@@ -342,7 +342,8 @@ def _as_gains(rel) -> dict:
                 raise ValueError(
                     f"The 'relevant' parameter's gains must be ≥ 0. Got {g!r} for item {item!r}."
                 )
-            if g > 0:
+            # typeshed's numbers.Real lacks __gt__ (Python falls back to Real.__lt__)
+            if g > 0:  # type: ignore[operator]
                 gains[item] = float(g)
         return gains
     if isinstance(rel, (str, bytes)) or not hasattr(rel, "__iter__"):

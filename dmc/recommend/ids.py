@@ -40,7 +40,8 @@ class IdIndex:
     def __init__(self, ids: np.ndarray, sorted_: bool):
         self.ids = ids
         self._sorted = sorted_
-        self._dict = None  # id -> index, built on demand (a lookup cache)
+        # id -> index, built on demand (a lookup cache)
+        self._dict: dict[Hashable, int] | None = None
 
     @classmethod
     def build(cls, values: np.ndarray, name: str) -> tuple[IdIndex, np.ndarray]:
@@ -52,7 +53,7 @@ class IdIndex:
             ids, codes = np.unique(values, return_inverse=True)
             return cls(ids, True), codes.ravel().astype(np.int64)
         except TypeError:  # not mutually comparable: first appearance order
-            mapping = {}
+            mapping: dict[Hashable, int] = {}
             codes = np.fromiter(
                 (mapping.setdefault(v, len(mapping)) for v in values.tolist()),
                 dtype=np.int64,

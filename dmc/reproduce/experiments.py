@@ -10,6 +10,7 @@ from __future__ import annotations
 import platform
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,7 +38,7 @@ __all__ = [
     "depth_experiment",
 ]
 
-F64 = dict(dtype=torch.float64, device=torch.device("cpu"))
+F64: dict[str, Any] = dict(dtype=torch.float64, device=torch.device("cpu"))
 
 
 def machine() -> str:
@@ -500,7 +501,7 @@ def _check_values(values, name, check=None, **bounds) -> list:
     return values
 
 
-def _fit(problem: Problem, truth: np.ndarray, *, method, rank, seed, **options):
+def _fit(problem: Problem, truth: np.ndarray | None, *, method, rank, seed, **options):
     """``complete`` with the truth recorded in the history; (result, wall seconds)."""
     start = time.perf_counter()
     with warnings.catch_warnings():

@@ -49,7 +49,7 @@ STYLES = {
 }
 
 #: the panels of each figure: a row of ``ncols`` Axes (``None``: one per item drawn)
-_LAYOUTS = {
+_LAYOUTS: dict[str, dict[str, Any]] = {
     "error_curves": dict(ncols=2, width=11.0, height=4.2, sharey=True),
     "rank_sweep_figure": dict(ncols=2, width=10.0, height=4.0, sharey=False),
     "parsimony_figure": dict(ncols=None, width=5.2, height=4.0, sharey=False),
@@ -423,8 +423,9 @@ def _history_of(result) -> Mapping:
         if isinstance(history, Mapping):
             return history
     completion = getattr(result, "completion_", None)  # a fitted RatingsModel
-    if isinstance(getattr(completion, "history", None), Mapping):
-        return completion.history
+    history = getattr(completion, "history", None)
+    if isinstance(history, Mapping):
+        return history
     raise TypeError(
         "The 'result' parameter of training_curve must be a CompletionResult, a fitted "
         "DeepMatrixCompletion or RatingsModel, or a history dict. "

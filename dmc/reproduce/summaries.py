@@ -10,6 +10,8 @@ back from a JSON file work the same.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = [
@@ -26,7 +28,7 @@ __all__ = [
 #: medians over instances at 1000 x 1000, rank 5, κ = 10, error ≤ 1e-4; the
 #: measured one is R2RILS's public Python code given the true rank, at
 #: 500 x 500, rank 5, κ = 1 and 10, 3 seeds (docs/method.md).
-THRESHOLD_ANCHORS = (
+THRESHOLD_ANCHORS: tuple[dict[str, Any], ...] = (
     dict(solver="R2RILS", rho=1.5, kappas=(10.0,), shape=(1000, 1000), source="published"),
     dict(solver="MatrixIRLS", rho=1.5, kappas=(10.0,), shape=(1000, 1000), source="published"),
     dict(solver="R3MC", rho=2.1, kappas=(10.0,), shape=(1000, 1000), source="published"),

@@ -389,7 +389,12 @@ def test_estimator_keeps_observed_entries_and_returns_finite(
     X = X.astype(input_dtype)  # float32: values beyond its range become inf, refused by name
     observed = ~np.isnan(X)
     est = DeepMatrixCompletion(
-        rank=rank, method=method, max_iter=30, dtype=train_dtype, random_state=seed
+        rank=rank,
+        method=method,
+        max_iter=30,
+        dtype=train_dtype,
+        random_state=seed,
+        keep_empty_features=True,  # every column comes back (by default empty ones are dropped)
     )
     if np.isinf(X).any():
         with pytest.raises(ValueError, match="'X'"):
@@ -405,6 +410,11 @@ def test_estimator_keeps_observed_entries_and_returns_finite(
         assert np.isfinite(Y).all()
         np.testing.assert_array_equal(Y[observed], X[observed])
     assert np.isfinite(est.components_).all() and np.isfinite(est.singular_values_).all()
+    empty = ~observed.any(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        dropped = est.set_params(keep_empty_features=False).transform(X)
+    np.testing.assert_array_equal(dropped, again[:, ~empty])  # scikit-learn's default
 
 
 # -- the ratings model ------------------------------------------------------------------------

@@ -148,26 +148,34 @@ def test_empty_training_row_is_left_out_with_a_warning(small):
     np.testing.assert_array_equal(est.completed_[7], est.column_means_)
 
 
-def test_empty_training_column_is_filled_with_the_mean_with_a_warning(small):
+def test_empty_training_column_is_dropped_or_kept_at_zero_with_a_warning(small):
+    """As scikit-learn's imputers: dropped from the output, or kept filled with 0."""
     X, _ = small
     Z = X[:110].copy()
     Z[:, 5] = np.nan
     with pytest.warns(UserWarning, match=r"1 column\(s\) of 'X' have no observed entry.*\[5\]"):
         est = DeepMatrixCompletion(rank=2, random_state=0).fit(Z)
-    np.testing.assert_allclose(est.completed_[:, 5], np.nanmean(Z))
-    np.testing.assert_allclose(est.transform(Z[:3])[:, 5], np.nanmean(Z))
+    np.testing.assert_array_equal(est.completed_[:, 5], 0.0)
+    assert est.transform(Z[:3]).shape == (3, Z.shape[1] - 1)
+    with pytest.warns(UserWarning, match=r"filled with 0 \(keep_empty_features=True\)"):
+        kept = DeepMatrixCompletion(rank=2, random_state=0, keep_empty_features=True).fit(Z)
+    out = kept.transform(Z[:3])
+    np.testing.assert_array_equal(out[:, 5], 0.0)
+    np.testing.assert_array_equal(np.delete(out, 5, axis=1), est.transform(Z[:3]))
 
 
 def test_clip_bounds_the_filled_values_only(small):
     X, _ = small
     low, high = -0.1, 0.1
-    est = DeepMatrixCompletion(rank=2, random_state=0, clip=(low, high)).fit(X[:110])
+    with pytest.warns(FutureWarning, match="'clip' parameter .* is deprecated"):
+        est = DeepMatrixCompletion(rank=2, random_state=0, clip=(low, high)).fit(X[:110])
     out = est.transform(X[110:])
     missing = np.isnan(X[110:])
     assert out[missing].min() >= low and out[missing].max() <= high
     assert np.array_equal(out[~missing], X[110:][~missing])  # observed ones keep their range
     assert np.abs(X[110:][~missing]).max() > high
-    one_sided = DeepMatrixCompletion(rank=2, random_state=0, clip=(None, high)).fit(X[:110])
+    with pytest.warns(FutureWarning, match="use|pass min_value"):
+        one_sided = DeepMatrixCompletion(rank=2, random_state=0, clip=(None, high)).fit(X[:110])
     assert one_sided.transform(X[110:])[missing].max() <= high
 
 

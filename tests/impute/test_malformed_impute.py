@@ -191,6 +191,59 @@ BAD_PARAMS = [
     case({"clip": (1.0, -1.0)}, ValueError, "'clip'", r"Got \(1.0, -1.0\)", "clip-reversed"),
     case({"clip": 3.0}, TypeError, "'clip'", "Got 3.0", "clip-scalar"),
     case({"callback": 3}, TypeError, "'callback'", f"{E} must be callable", "callback"),
+    # the imputer parameters of scikit-learn (issue 15)
+    case({"missing_values": "?"}, TypeError, "'missing_values'", "Got '\\?'", "mv-str"),
+    case({"missing_values": None}, TypeError, "'missing_values'", "Got None", "mv-none"),
+    case({"missing_values": np.inf}, ValueError, "'missing_values'", "Got inf", "mv-inf"),
+    case(
+        {"missing_values": -1},
+        ValueError,
+        "'X'",
+        "must not hold NaN when missing_values=-1",
+        "mv-nan-in-X",
+    ),
+    case(
+        {"add_indicator": "yes"}, TypeError, "'add_indicator'", "True or False. Got 'yes'", "ai-str"
+    ),
+    case({"keep_empty_features": 1}, TypeError, "'keep_empty_features'", "Got 1", "kef-int"),
+    case(
+        {"min_value": np.nan},
+        ValueError,
+        "'min_value'",
+        "without NaN. Got NaN at feature 0",
+        "min-nan",
+    ),
+    case({"min_value": "low"}, TypeError, "'min_value'", "Got 'low'", "min-str"),
+    case(
+        {"max_value": [1.0, 2.0]},
+        ValueError,
+        "'max_value'",
+        r"shape \(n_features,\) = \(20,\).*Got an array of shape \(2,\)",
+        "max-shape",
+    ),
+    case(
+        {"max_value": np.ones((20, 1))},
+        TypeError,
+        "'max_value'",
+        r"Got an array of dtype float64 and shape \(20, 1\)",
+        "max-2d",
+    ),
+    case(
+        {"min_value": 1.0, "max_value": 1.0},
+        ValueError,
+        "'min_value'",
+        "min_value < max_value for every feature. Got min_value = 1.0 and max_value = 1.0 for feature 0",
+        "min-equals-max",
+    ),
+    case(
+        {"clip": (0.0, 1.0), "max_value": 2.0},
+        ValueError,
+        "'clip'",
+        "give one or the other, not both. Got clip=",
+        "clip-and-max",
+    ),
+    case({"verbose": -1}, ValueError, "'verbose'", "an int >= 0.*Got -1", "verbose-negative"),
+    case({"verbose": 1.5}, TypeError, "'verbose'", "Got 1.5", "verbose-float"),
 ]
 
 
@@ -355,19 +408,20 @@ def test_model_selection(call, exc, name, match):
     check_error(call, exc, name, match)
 
 
-def test_estimator_fills_an_empty_training_column_with_the_mean():
+def test_estimator_keeps_an_empty_training_column_at_zero_when_asked():
+    """keep_empty_features=True (scikit-learn's policy; by default the column is dropped)."""
     Z = X.copy()
     Z[:, 5] = np.nan
     with pytest.warns(UserWarning, match=r"1 column\(s\) of 'X' have no observed entry.*\[5\]"):
-        model = DeepMatrixCompletion(rank=2, max_iter=30, random_state=0).fit(Z)
-    mean = np.nanmean(Z)
-    assert np.allclose(model.completed_[:, 5], mean) and model.column_means_[5] == pytest.approx(
-        mean
-    )
+        model = DeepMatrixCompletion(
+            rank=2, max_iter=30, random_state=0, keep_empty_features=True
+        ).fit(Z)
+    assert np.array_equal(model.completed_[:, 5], np.zeros(len(Z)))
+    assert model.column_means_[5] == 0.0
     new = Z[:4].copy()
     new[0, 5] = 7.0  # observed there now: kept, and carries nothing to fold in
     out = model.transform(new)
-    assert out[0, 5] == 7.0 and np.allclose(out[1:, 5], mean)
+    assert out[0, 5] == 7.0 and np.array_equal(out[1:, 5], np.zeros(3))
     observed = ~np.isnan(new)
     assert np.array_equal(out[observed], new[observed]) and np.isfinite(out).all()
     only_there = np.full((1, 20), np.nan)

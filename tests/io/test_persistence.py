@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.exceptions import NotFittedError
+from sklearn.impute import MissingIndicator
 
 import dmc
 from dmc import DeepMatrixCompletion, FileFormatError, RatingsModel
@@ -57,6 +58,8 @@ def state(value):
         others = {k: v for k, v in vars(value).items() if k != "model"}
         params = [state(p) for p in value.model.parameters()]
         return ("completion", type(value.model).__name__, params, state(others))
+    if isinstance(value, MissingIndicator):
+        return ("indicator", state(vars(value)))
     if isinstance(value, _Node):
         return ("node", state(vars(value)))
     raise AssertionError(f"no state for {type(value).__name__}")
@@ -122,7 +125,8 @@ def fitted_estimator(kind):
         X, new_rows = (pd.DataFrame(a.astype(np.float32), columns=columns) for a in (X, new_rows))
         model = DeepMatrixCompletion(
             rank=np.int64(2),
-            clip=(-1.0, None),
+            min_value=np.full(X.shape[1], -1.0),  # per-feature bounds (issue 15)
+            add_indicator=True,  # scikit-learn's MissingIndicator, kept as its features_
             dtype=None,  # float32 training, as the input
             max_iter=60,
             random_state=np.random.default_rng(3),
