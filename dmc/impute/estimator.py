@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from tqdm import tqdm
 
-from .._validation import all_or_nothing, check_float, check_int
+from .._validation import all_or_nothing, check_float
 from ..core.complete import DEGENERATE_WARNING, complete
 from ..core.linalg import column_space
 from ..core.observations import Observations
@@ -32,9 +32,11 @@ from ..io import load, save, storable
 from . import filling, state
 from .heldout import DEFAULT_SCORING_SEED, heldout_score
 from .params import (
+    auto_rank,
     check_bounds,
     check_flag,
     check_missing_values,
+    check_rank,
     check_verbose,
     is_auto,
     is_nan_marker,
@@ -59,11 +61,15 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 
     Parameters
     ----------
-    rank : int, default 10
-        Rank estimate r̂, at least 1; r̂ at or above the true rank is fine. A
-        rank above ``min(n_samples, n_features)`` of the training data is
-        lowered to it, with a warning (see ``rank_``). The wide network
-        (``method="original"``) has no rank constraint and ignores it.
+    rank : int or "auto", default "auto"
+        Rank estimate r̂, at least 1; r̂ at or above the true rank is fine (early
+        stopping picks how many of the r̂ components the fit keeps). "auto":
+        10, or a quarter of ``min(n_samples, n_features)`` of the training rows
+        when that is more, at most 50 (:func:`dmc.impute.params.auto_rank`). A
+        rank above
+        ``min(n_samples, n_features)`` is lowered to it, with a warning (see
+        ``rank_``). For the original and narrow networks it bounds only the
+        plateau move.
     depth : int, default 3
         Number of factors L, in [2, 100] (of cores, for the compressed network).
     method : {"compressed", "original", "narrow", "burer-monteiro"}, default "compressed"
@@ -160,7 +166,8 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     Attributes
     ----------
     rank_ : int
-        The rank used: ``min(rank, n_samples, n_features)`` of the training rows.
+        The rank used: ``min(rank, n_samples, n_features)`` of the training rows,
+        or what ``rank="auto"`` selected.
     components_ : ndarray of shape (n_components_, n_features_in_)
         Column side of the fitted matrix, ``S Vᵀ`` from its thin SVD
         ``U S Vᵀ`` (computed from ``CompletionResult.factors()``); the fitted
@@ -263,7 +270,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 
     def __init__(
         self,
-        rank: int = 10,
+        rank: int | str = "auto",
         *,
         depth: int = 3,
         method: str = "compressed",
@@ -343,7 +350,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     def _fit(self, X):
         missing_values = check_missing_values(self.missing_values)
         X = filling.validate_input(self, X, reset=True)
-        rank = named(check_int, self.rank, "rank", low=1)
+        rank = check_rank(self.rank)
         if isinstance(self.fold_in_alpha, str) and not is_auto(self.fold_in_alpha):
             raise TypeError(
                 "The 'fold_in_alpha' parameter of DeepMatrixCompletion must be 'auto' or a "
@@ -393,8 +400,8 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         X_fit = X_fit[:, keep_cols] if empty_cols.size else X_fit
         # one memory order for every input type: the column statistics sum alike
         X_fit = np.ascontiguousarray(X_fit)
-        self.rank_ = min(rank, *X_fit.shape)
-        if self.rank_ < rank:
+        self.rank_ = auto_rank(X_fit.shape) if rank == "auto" else min(rank, *X_fit.shape)
+        if rank != "auto" and self.rank_ < rank:
             warnings.warn(
                 f"The 'rank' parameter of DeepMatrixCompletion ({rank}) exceeds "
                 f"min(n_samples, n_features) = {self.rank_} of the training rows; using "

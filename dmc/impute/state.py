@@ -20,6 +20,7 @@ from .params import (
     check_bounds,
     check_flag,
     check_missing_values,
+    check_rank,
     check_verbose,
     is_auto,
     named,
@@ -77,7 +78,8 @@ def check_loaded(estimator: Any) -> None:
     ``dtype``, ``device`` and ``random_state`` are checked there), and that
     ``add_indicator`` agrees with the fitted ``indicator_``."""
     p = estimator.get_params(deep=False)
-    for name, low in (("rank", 1), ("max_iter", 1), ("n_iter_no_change", 1)):
+    check_rank(p["rank"])
+    for name, low in (("max_iter", 1), ("n_iter_no_change", 1)):
         if p[name] is not None or name != "n_iter_no_change":
             named(check_int, p[name], name, low=low)
     named(check_int, p["depth"], "depth", low=2, high=MAX_DEPTH)

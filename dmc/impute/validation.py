@@ -21,12 +21,15 @@ import torch
 
 from ..core.linalg import column_space
 
-__all__ = ["ALPHA_GRID", "FoldInScore"]
+__all__ = ["ALPHA_GRID", "MAX_ROWS", "FoldInScore"]
 
 #: ridge weights of the fold-in tried by the score, relative to the squared largest
 #: singular value of the fitted matrix
 ALPHA_GRID = (1e-6, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 _NEGLIGIBLE = 1e-4
+#: the score folds in at most this many rows (a seeded sample of those with held-out
+#: entries): its cost is then bounded by the columns and the width, not the rows
+MAX_ROWS = 512
 
 
 class FoldInScore:
@@ -34,7 +37,9 @@ class FoldInScore:
 
     Called by :func:`dmc.complete`'s early stopping every few iterations;
     ``best_alpha`` holds the α of the best score so far: the α of the parameters
-    that early stopping keeps. Costs ``O(m n k² + m k³)`` per call for an
+    that early stopping keeps. Only the held-out entries of at most
+    :data:`MAX_ROWS` rows are scored (a sample fixed for the fit, seed 0), so a
+    call costs ``O(m' n k² + m' k³)`` with ``m' = min(m, MAX_ROWS)`` for an
     ``m x n`` matrix and a model of width ``k`` (the per-row systems are formed
     with a dense 0/1 mask of the fitted entries: an imputer's rows are dense).
 
@@ -53,7 +58,8 @@ class FoldInScore:
     def __init__(self, alphas=ALPHA_GRID):
         self.alphas = tuple(alphas)
         self.best_value, self.best_alpha = math.inf, self.alphas[0]
-        self._fit, self._mask = None, None
+        self._fit = None
+        self._held_out, self._scored = None, None
 
     def __call__(self, model, fit, held_out) -> float:
         errors = self.errors(model, fit, held_out)
@@ -67,34 +73,43 @@ class FoldInScore:
         with torch.no_grad():
             A, B = model._left_right()
             s, Vt = column_space(A.double().cpu().numpy(), B.double().cpu().numpy())
-        norm = float(np.linalg.norm(held_out.values)) or 1.0
+        mask, target, (local, cols, values) = self._scored_rows(fit, held_out)
+        norm = float(np.linalg.norm(values)) or 1.0
         if s.size == 0 or s[0] == 0:
-            return np.full(len(self.alphas), float(np.linalg.norm(held_out.values)) / norm)
+            return np.full(len(self.alphas), float(np.linalg.norm(values)) / norm)
         # components below 1e-4 s₁ weigh less than 1e-8 s₁² against the smallest ridge
         # 1e-6 s₁²: left out, they would only cost time (early on, all 2r̂ are tiny)
         keep = s > _NEGLIGIBLE * s[0]
         C = (s[keep, None] * Vt[keep]).T / s[0]  # n x k, at unit scale: α relative to s₁²
-        mask = self._fit_mask(fit)
         n_cols, k = C.shape
         outer = (C[:, :, None] * C[:, None, :]).reshape(n_cols, k * k)
-        gram = (mask @ outer).reshape(-1, k, k)  # G_t for every row
-        target = np.zeros(mask.shape)
-        target[fit.rows, fit.cols] = fit.values
+        gram = (mask @ outer).reshape(-1, k, k)  # G_t for every scored row
         rhs = target @ C  # b_t
         evals, Q = np.linalg.eigh(gram)
         proj = np.einsum("tki,tk->ti", Q, rhs)  # Q_tᵀ b_t
-        rows, cols = held_out.rows, held_out.cols
-        Qh, ph, eh, Ch = Q[rows], proj[rows], evals[rows], C[cols]
+        Qh, ph, eh, Ch = Q[local], proj[local], evals[local], C[cols]
         CQ = np.einsum("hk,hki->hi", Ch, Qh)  # c_jᵀ Q_t for each held-out entry
         errors = np.empty(len(self.alphas))
         for i, alpha in enumerate(self.alphas):
             predicted = np.einsum("hi,hi->h", CQ, ph / (np.maximum(eh, 0.0) + alpha))
-            errors[i] = float(np.linalg.norm(predicted - held_out.values)) / norm
+            errors[i] = float(np.linalg.norm(predicted - values)) / norm
         return errors
 
-    def _fit_mask(self, fit) -> np.ndarray:
-        """The 0/1 ``m x n`` mask of the fitted entries (kept between calls)."""
-        if fit is not self._fit:
-            self._fit, self._mask = fit, np.zeros(fit.shape)
-            self._mask[fit.rows, fit.cols] = 1.0
-        return self._mask
+    def _scored_rows(self, fit, held_out):
+        """The rows the score folds in (kept between calls): their 0/1 mask and values
+        of the fitted entries, and the held-out entries in them (row index local to
+        the sample, column, value)."""
+        if fit is not self._fit or held_out is not self._held_out:
+            rows = np.unique(held_out.rows)
+            if rows.size > MAX_ROWS:
+                rows = np.sort(np.random.default_rng(0).choice(rows, MAX_ROWS, replace=False))
+            local = np.full(fit.shape[0], -1)
+            local[rows] = np.arange(rows.size)
+            mask, target = np.zeros((rows.size, fit.shape[1])), np.zeros((rows.size, fit.shape[1]))
+            inside = local[fit.rows] >= 0
+            mask[local[fit.rows[inside]], fit.cols[inside]] = 1.0
+            target[local[fit.rows[inside]], fit.cols[inside]] = fit.values[inside]
+            scored = local[held_out.rows] >= 0
+            entries = (local[held_out.rows[scored]], held_out.cols[scored], held_out.values[scored])
+            self._fit, self._held_out, self._scored = fit, held_out, (mask, target, entries)
+        return self._scored

@@ -56,6 +56,24 @@ def test_rank_matters_on_a_decaying_spectrum():
     assert not np.allclose(fills[0][hidden], fills[1][hidden], rtol=1e-3)
 
 
+def test_auto_rank_grows_with_the_matrix_and_beats_rank_ten_on_a_slow_decay():
+    from dmc.impute.params import auto_rank
+
+    assert [auto_rank(s) for s in [(178, 13), (1797, 64), (500, 800), (10**4, 10**4)]] == [
+        10,
+        16,
+        50,
+        50,
+    ]
+    X, truth = decaying_matrix((240, 200), exponent=1.0, random_state=0)
+    X_missing, hidden = _hide(X, 0.3, seed=0)
+    auto = DeepMatrixCompletion(random_state=0).fit(X_missing)
+    assert auto.rank == "auto" and auto.rank_ == 50
+    ten = DeepMatrixCompletion(rank=10, random_state=0).fit(X_missing)
+    err = lambda est: _error(est.transform(X_missing), truth, hidden)  # noqa: E731
+    assert err(auto) < 0.9 * err(ten), (err(auto), err(ten))
+
+
 def test_alpha_is_chosen_on_the_held_out_entries():
     M = dmc.low_rank_matrix((100, 60), 3, random_state=1).to_dense()
     X, _ = _hide(M, 0.4, seed=1)

@@ -282,7 +282,7 @@ def test_unsound_arrays_are_refused(imputer_file, tmp_path, arrays, message):
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (_param("rank", "abc"), r"The 'rank' parameter .*must be an int.*Got 'abc'"),
+        (_param("rank", "abc"), r"The 'rank' parameter .*must be 'auto' or an int.*Got 'abc'"),
         (_param("depth", 1), r"'depth' parameter .*Got 1"),
         (_param("method", "svd"), r"'method' parameter .*Got 'svd'"),
         (_param("tol", -1.0), r"'tol' parameter .*Got -1.0"),
