@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,6 +19,7 @@ from .._validation import (
     resolve_dtype,
 )
 from ..io import storable
+from . import distributed as dd
 from .checkpoint import Checkpoint, fingerprint
 from .memory import check_dense_fits_in_memory
 from .metrics import recovery_evaluator
@@ -27,7 +29,12 @@ from .residual import ESCAPE_MIN_SHARE
 from .sampled import SampledPattern
 from .training import TrainingOutcome, train
 
-__all__ = ["METHODS", "CompletionResult", "complete"]  # METHODS: from dmc.core.models
+__all__ = [
+    "METHODS",
+    "CompletionResult",
+    "complete",
+    "training_scale",
+]  # METHODS: from dmc.core.models
 
 #: outer-factor step ratio γ of the compressed network, by step rule: the
 #: published fixed-step recipe uses 0.01; under the step search the base step
@@ -120,7 +127,8 @@ class CompletionResult:
         """
         p = next(self.model.parameters())
         what = "CompletionResult.to_dense()"
-        check_dense_fits_in_memory(*self.shape, p.element_size(), p.device, what)
+        m, n = self.shape
+        check_dense_fits_in_memory(m, n, p.element_size(), p.device, what)
         with torch.no_grad():
             return self.model.to_dense().cpu().numpy()
 
@@ -184,6 +192,7 @@ def complete(
     verbose=False,
     checkpoint=None,
     checkpoint_every=100,
+    distributed=False,
 ) -> CompletionResult:
     """Complete a partially observed matrix with a deep (compressed) factorization.
 
@@ -297,6 +306,16 @@ def complete(
         stopping options may change between runs.
     checkpoint_every : int, default 100
         Iterations between checkpoints.
+    distributed : bool or torch.distributed.ProcessGroup, default False
+        Data-parallel training: call ``complete`` on every process of an
+        initialised ``torch.distributed`` process group (True: the default
+        group), each with its own shard of the observed entries in ``X``, all
+        with the global shape and the same other arguments. Losses and gradients
+        are summed over the ranks (gloo on CPU, NCCL on GPU), so every rank ends
+        with the same model, equal to a single-process fit on all the entries up
+        to rounding. ``random_state`` must be an int or None; only rank 0 writes
+        ``checkpoint`` (every rank reads it to resume: use a shared file system);
+        not with ``early_stopping`` or ``truth``. See docs/distributed.md.
 
     Returns
     -------
@@ -314,7 +333,9 @@ def complete(
     -----
     The compressed network has ``L (2r̂)² + (m + n) 2r̂`` parameters and costs
     ``O(|Ω| r̂ + (m + n) r̂²)`` per iteration; the original network has
-    ``O(L d²)`` parameters and costs ``O(L d³)``.
+    ``O(L d²)`` parameters and costs ``O(L d³)``. Distributed, each rank computes
+    ``O(|Ω_rank| r̂ + (m + n) r̂²)`` per iteration and exchanges the gradients,
+    ``(m + n) 2r̂ + L (2r̂)²`` numbers.
 
     Examples
     --------
@@ -325,8 +346,12 @@ def complete(
     >>> bool(err < 1e-6)
     True
     """
-    obs = Observations.from_any(X)
+    comm = dd.communicator(distributed, "complete")
+    obs = dd.on_every_rank(comm, lambda: Observations.from_any(X), "complete")
     m, n = obs.shape
+    if comm.distributed:
+        _check_distributed(comm, obs, locals(), early_stopping, truth)
+        random_state = dd.agreed_seed(comm, random_state)
     method = check_choice(method, "method", METHODS)
     rank = check_int(rank, "rank", low=1, high=min(m, n))
     depth = check_int(depth, "depth", low=2, high=MAX_DEPTH)
@@ -391,8 +416,8 @@ def complete(
     torch_dtype = resolve_dtype(dtype)
     torch_device = resolve_device(device)
     rng = check_random_state(random_state)
-    _check_range(obs, torch_dtype)
-    value_scale = _value_scale(obs)
+    _check_range(obs, torch_dtype, comm)
+    value_scale = _value_scale(obs, comm)
     evaluate = recovery_evaluator(truth, obs, value_scale) if truth is not None else None
     checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
     if checkpoint is not None:
@@ -417,7 +442,8 @@ def complete(
             dtype=str(torch_dtype),
             random_state=_seed_fingerprint(random_state),
         )
-        checkpoint = Checkpoint(checkpoint, checkpoint_every, fingerprint(obs, options), options)
+        digest = dd.global_fingerprint(comm, fingerprint(obs, options))
+        checkpoint = Checkpoint(checkpoint, checkpoint_every, digest, options)
 
     if value_scale != 1.0:  # exact: a power of two
         obs = Observations(obs.rows, obs.cols, obs.values / value_scale, obs.shape)
@@ -426,8 +452,10 @@ def complete(
         obs, held_out = _hold_out(obs, validation_fraction, rng)
         score = scoring or heldout_error
         monitor = lambda model: score(model, obs, held_out)  # noqa: E731
+    # a distributed fit's observations: duck-typed Observations summed over ranks
+    built_on: Any = dd.SummedObservations(obs, comm) if comm.distributed else obs
     model = get_method(method).build(
-        obs,
+        built_on,
         rank=rank,
         depth=depth,
         init_scale=init_scale,
@@ -438,7 +466,7 @@ def complete(
         dtype=torch_dtype,
         device=torch_device,
     )
-    _warn_degenerate(obs, rank)  # once the model is built: a refused call does not warn
+    _warn_degenerate(obs, rank, comm)  # once the model is built: a refused call does not warn
     pattern = SampledPattern(obs, dtype=torch_dtype, device=torch_device)
     outcome = train(
         model,
@@ -459,7 +487,9 @@ def complete(
         callback=callback,
         verbose=verbose,
         checkpoint=checkpoint,
+        comm=comm,
     )
+    dd.check_models_agree(comm, model)
     if value_scale != 1.0:
         _rescale(model, value_scale)
         # in the data's units (inf beyond float64's range, for values above ~1e154)
@@ -509,13 +539,39 @@ def default_init_scale(depth: int, method: str = "compressed") -> float:
     return get_method(method).default_init_scale(depth)
 
 
-def _check_range(obs, dtype):
+#: the arguments of complete that must be equal on every rank of a distributed fit
+_SAME_ON_EVERY_RANK = (
+    "rank depth method init_scale gamma width init step_size max_change escape_plateaus "
+    "weight_decay max_iter tol n_iter_no_change dtype random_state checkpoint_every"
+).split()
+
+
+def _check_distributed(comm, obs, arguments, early_stopping, truth):
+    """The shape and the options must agree across ranks; some options are single-process."""
+    what = {"the shape of 'X'": obs.shape}
+    for name in _SAME_ON_EVERY_RANK:
+        what[f"the {name!r} parameter"] = repr(arguments[name])
+    what["the 'optimizer' parameter"] = type(arguments["optimizer"]).__name__
+    dd.check_same_on_every_rank(comm, what, "complete")
+    for name, value in (("early_stopping", early_stopping), ("truth", truth)):
+        if value is not None and value is not False:
+            raise ValueError(
+                f"The {name!r} parameter of complete is not supported with distributed=True "
+                f"(it needs every observed entry on one process). Got {name}={value!r}."
+                if name == "early_stopping"
+                else "The 'truth' parameter of complete is not supported with "
+                "distributed=True (the unobserved set needs every observed entry on one "
+                "process). Compute the recovery error from the result instead."
+            )
+
+
+def _check_range(obs, dtype, comm=dd.SINGLE):
     """Refuse values too close to the largest number of the training dtype.
 
     Completed entries and intermediate products can exceed the largest observed
     value, so 2¹⁰ of headroom is kept.
     """
-    big = float(np.abs(obs.values).max()) if obs.n_observed else 0.0
+    big = comm.max(float(np.abs(obs.values).max()) if obs.n_observed else 0.0)
     limit = float(torch.finfo(dtype).max) / 2.0**10
     if big > limit:
         raise ValueError(
@@ -525,7 +581,19 @@ def _check_range(obs, dtype):
         )
 
 
-def _value_scale(obs) -> float:
+def training_scale(obs: Observations) -> float:
+    """The power of two that :func:`complete` divides the observed values by (1 for
+    values of RMS in [2⁻⁸, 2⁸]): a ``scoring`` callable sees its entries in these units.
+
+    >>> import numpy as np
+    >>> obs = Observations.from_dense(np.array([[1e6, np.nan], [np.nan, 2e6]]))
+    >>> training_scale(obs) == 2.0**21, training_scale(Observations.from_dense(np.eye(2)))
+    (True, 1.0)
+    """
+    return _value_scale(obs)
+
+
+def _value_scale(obs, comm=dd.SINGLE) -> float:
     """A power of two near the RMS of the observed values, when that is far from 1.
 
     Data whose RMS lies outside [2⁻⁸, 2⁸] is trained divided by this scale (exact: a
@@ -534,10 +602,13 @@ def _value_scale(obs) -> float:
     range is left as it is (scale 1).
     """
     v = obs.values
-    big = float(np.abs(v).max()) if v.size else 0.0
+    big = comm.max(float(np.abs(v).max()) if v.size else 0.0)
     if big == 0.0:
         return 1.0
-    rms = big * float(np.sqrt(np.mean((v / big) ** 2)))
+    if comm.distributed:  # over every rank's entries
+        rms = big * np.sqrt(comm.sum(float(np.sum((v / big) ** 2))) / comm.sum(v.size))
+    else:
+        rms = big * float(np.sqrt(np.mean((v / big) ** 2)))
     if 2.0**-8 <= rms <= 2.0**8:
         return 1.0
     return 2.0 ** round(np.log2(rms))
@@ -568,10 +639,10 @@ def _seed_fingerprint(random_state):
 DEGENERATE_WARNING = r"The 'X' parameter of complete (has \d+ row|is fully observed)"
 
 
-def _warn_degenerate(obs: Observations, rank: int) -> None:
+def _warn_degenerate(obs: Observations, rank: int, comm=dd.SINGLE) -> None:
     """Name rows or columns with no observed entry, and a fully observed matrix."""
     m, n = obs.shape
-    if obs.n_observed == m * n:
+    if comm.sum(obs.n_observed) == m * n:
         warnings.warn(
             f"The 'X' parameter of complete is fully observed (all {m} x {n} entries): "
             f"there is nothing to complete. The result is a rank-{rank} fit of X; its "
@@ -581,7 +652,10 @@ def _warn_degenerate(obs: Observations, rank: int) -> None:
         )
         return
     # O(|Ω| log |Ω|) and nothing of size m or n: the shape may be huge
-    seen_rows, seen_cols = np.unique(obs.rows), np.unique(obs.cols)
+    if comm.distributed:
+        seen_rows, seen_cols = dd.global_seen(comm, obs)
+    else:
+        seen_rows, seen_cols = np.unique(obs.rows), np.unique(obs.cols)
     n_rows, n_cols = m - seen_rows.size, n - seen_cols.size
     if n_rows or n_cols:
         first = ", ".join(

@@ -19,10 +19,12 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
 from ..exceptions import ConvergenceWarning, DivergenceError
+from .distributed import SINGLE, Communicator, GatheredPattern, residual_share
 from .models import Factorization
 from .optim import GradientDescent
 from .residual import ESCAPE_MIN_SHARE, residual_direction
@@ -62,14 +64,16 @@ def default_optimizer(
     step_rule: str = "bb",
     grow: float = 2.0,
     max_change: float | None = 3.0,
+    comm: Communicator = SINGLE,
 ) -> GradientDescent:
     """dmc's optimizer for ``model``: its parameter groups with their step multipliers.
 
     ``step_size="auto"`` searches the step from ``1 / ‖P_Ω(Φ)‖``; a number is the
-    fixed step of the published recipe.
+    fixed step of the published recipe. ``comm``: the ranks of a distributed fit,
+    whose entries together make ``P_Ω(Φ)``.
     """
     search = step_size == "auto"
-    norm = _data_norm(pattern)
+    norm = _data_norm(pattern, comm)
     return GradientDescent(
         _torch_groups(model),
         lr=1.0 / norm if search else float(step_size),  # the search adapts it
@@ -105,6 +109,7 @@ def train(
     callback=None,
     verbose: bool = False,
     checkpoint=None,
+    comm: Communicator = SINGLE,
 ) -> TrainingOutcome:
     """Train ``model`` in place on the observed entries of ``pattern``.
 
@@ -182,6 +187,13 @@ def train(
         gradients and the history) every ``checkpoint.every`` iterations and when
         training stops; if the checkpoint file exists, resume from it (the
         parameters in ``model`` are replaced by the saved ones).
+    comm : dmc.core.distributed.Communicator
+        The ranks of a data-parallel fit (see :mod:`dmc.core.distributed`): each
+        holds its shard of Ω in ``pattern``; losses and gradients are summed over
+        ranks, so every decision and every step is the same on all of them.
+        Only rank 0 writes the checkpoint, and only it shows the progress bar.
+        ``monitor`` and ``evaluate`` see only the rank's own model and are
+        evaluated on every rank. Default: a single process.
 
     Notes
     -----
@@ -189,234 +201,254 @@ def train(
     plus one forward pass per backtrack; with the cores' ``O(k³)`` products,
     ``O(|Ω| k + (m + n) k²)`` for the compressed network. A ``torch.optim.LBFGS``
     gets the usual closure (it calls ``backward``); other optimizers step on the
-    gradient the loop computed.
+    gradient the loop computed. In a distributed fit one iteration exchanges the
+    gradients, ``(m + n) k + L k²`` numbers for the compressed network, and one
+    number per loss evaluation.
     """
     groups = model.param_groups()
-    decayed = [p for g in groups if g.decay for p in g.params]
-    if optimizer is None:
-        optimizer = default_optimizer(
-            model,
-            pattern,
-            step_size=step_size,
-            step_rule=step_rule,
-            grow=grow,
-            max_change=max_change,
-        )
-    elif not isinstance(optimizer, torch.optim.Optimizer):
-        optimizer = optimizer(_torch_groups(model))
-    own = isinstance(optimizer, GradientDescent)
-    params = [p for g in optimizer.param_groups for p in g["params"]]
-    scale = _data_norm(pattern)
+    with comm.sum_gradients([p for g in groups for p in g.params]):  # no-op in one process
+        decayed = [p for g in groups if g.decay for p in g.params]
+        if optimizer is None:
+            optimizer = default_optimizer(
+                model,
+                pattern,
+                step_size=step_size,
+                step_rule=step_rule,
+                grow=grow,
+                max_change=max_change,
+                comm=comm,
+            )
+        elif not isinstance(optimizer, torch.optim.Optimizer):
+            optimizer = optimizer(_torch_groups(model))
+        params = [p for g in optimizer.param_groups for p in g["params"]]
+        scale = _data_norm(pattern, comm)
 
-    history = {"iteration": [], "loss": [], "residual": [], "step_size": [], "time": []}
-    if evaluate is not None:
-        history["recovery_error"] = []
-    if escape_plateaus:
-        history["escape"] = []
-    if monitor is not None:
-        history["validation_error"] = []
-    best = _Best()
-
-    fit_term = 0.0  # the data part ½‖P_Ω(W − Φ)‖² of the last loss evaluated
-
-    def loss_fn():
-        nonlocal fit_term
-        r = (model.predict(pattern) - pattern.values).double()  # sum in float64
-        data = 0.5 * torch.dot(r, r)
-        fit_term = data.detach()
-        if weight_decay == 0:
-            return data
-        penalty = sum(torch.sum(p.double() ** 2) for p in decayed)
-        return data + 0.5 * weight_decay * penalty
-
-    def closure():  # the usual torch closure
-        optimizer.zero_grad()
-        loss = loss_fn()
-        loss.backward()
-        return loss
-
-    def record(it, loss_value, eta_value, elapsed):
-        history["iteration"].append(it)
-        history["loss"].append(loss_value)
-        history["residual"].append(math.sqrt(2.0 * float(fit_term)) / scale)
-        history["step_size"].append(eta_value)
-        history["time"].append(elapsed)
-        if escape_plateaus:
-            history["escape"].append(escaped)
+        history: dict[str, list] = {
+            "iteration": [],
+            "loss": [],
+            "residual": [],
+            "step_size": [],
+            "time": [],
+        }
         if evaluate is not None:
-            due = it % eval_every == 0
-            history["recovery_error"].append(float(evaluate(model)) if due else math.nan)
+            history["recovery_error"] = []
+        if escape_plateaus:
+            history["escape"] = []
         if monitor is not None:
-            value = float(monitor(model)) if it % monitor_every == 0 else math.nan
-            history["validation_error"].append(value)
-            best.offer(it, value, model)
+            history["validation_error"] = []
+        best = _Best()
 
-    meta = checkpoint.load(model, optimizer, max_iter) if checkpoint is not None else None
-    if meta is not None:
-        length = len(meta["history"]["iteration"])
-        for key in history:
-            history[key].extend(meta["history"].get(key, [math.nan] * length))
-        loss_value, loss0, clock = meta["loss_value"], meta["loss0"], meta["clock"]
-        first = meta["n_iter"] + 1
-        last_attempt, gap = meta["last_attempt"], meta["attempt_gap"]
-        if first > max_iter or meta["stop_reason"] not in ("", "max_iter", "callback"):
-            # the saved fit had finished: nothing left to do
-            _check_finite(params)
-            return TrainingOutcome(
-                n_iter=meta["n_iter"],
-                converged=meta["converged"],
-                stop_reason=meta["stop_reason"] or "max_iter",
-                history=history,
-            )
-        logger.info("resuming from %s at iteration %d", checkpoint.path, first)
-    else:
-        clock = 0.0
-        start = time.perf_counter()
-        loss_value = closure().item()
-        if not math.isfinite(loss_value):
-            raise DivergenceError(
-                "The loss at the initial point is not finite; check the observed values "
-                "and 'init_scale'."
-            )
-        clock += time.perf_counter() - start
-        escaped = False
-        record(0, loss_value, 0.0, clock)
-        loss0 = loss_value
-        first = 1
-        last_attempt, gap = 0, _PLATEAU_WINDOW
+        fit_term = 0.0  # the data part ½‖P_Ω(W − Φ)‖² of the last loss evaluated
 
-    def save_state(iteration, stop_reason="", converged=False):
-        checkpoint.save(
-            model,
-            optimizer,
-            dict(
-                n_iter=iteration,
-                stop_reason=stop_reason,
-                converged=converged,
-                loss_value=loss_value,
-                loss0=loss0,
-                clock=clock,
-                last_attempt=last_attempt,
-                attempt_gap=gap,
-                history=history,
-            ),
-        )
+        def loss_fn():
+            nonlocal fit_term
+            r = (model.predict(pattern) - pattern.values).double()  # sum in float64
+            data = comm.total(0.5 * torch.dot(r, r))  # summed over ranks
+            fit_term = data.detach()
+            if weight_decay == 0:
+                return data
+            penalty = comm.replicated(sum(torch.sum(p.double() ** 2) for p in decayed))
+            return data + 0.5 * weight_decay * penalty
 
-    bar = _progress(max_iter, verbose)
-    bar.update(first - 1)
-    converged, reason, it = False, "max_iter", first - 1
-    for it in range(first, max_iter + 1):
-        start = time.perf_counter()
-        if own:  # it differentiates the trial it accepts
-            trial = optimizer.step(loss_fn)
-            if trial is None:  # no decreasing step
-                clock += time.perf_counter() - start
-                converged, reason = _no_descent(history["residual"][-1], loss_value, loss0, tol)
-                it -= 1
-                break
-            eta = optimizer.step_size
+        def closure():  # the usual torch closure
+            optimizer.zero_grad()
+            loss = loss_fn()
+            loss.backward()
+            return loss
+
+        def record(it, loss_value, eta_value, elapsed):
+            history["iteration"].append(it)
+            history["loss"].append(loss_value)
+            history["residual"].append(math.sqrt(2.0 * float(fit_term)) / scale)
+            history["step_size"].append(eta_value)
+            history["time"].append(elapsed)
+            if escape_plateaus:
+                history["escape"].append(escaped)
+            if evaluate is not None:
+                due = it % eval_every == 0
+                history["recovery_error"].append(float(evaluate(model)) if due else math.nan)
+            if monitor is not None:
+                value = float(monitor(model)) if it % monitor_every == 0 else math.nan
+                history["validation_error"].append(value)
+                best.offer(it, value, model)
+
+        meta = _load(checkpoint, model, optimizer, max_iter, comm)
+        if meta is not None:
+            length = len(meta["history"]["iteration"])
+            for key in history:
+                history[key].extend(meta["history"].get(key, [math.nan] * length))
+            loss_value, loss0, clock = meta["loss_value"], meta["loss0"], meta["clock"]
+            first = meta["n_iter"] + 1
+            last_attempt, gap = meta["last_attempt"], meta["attempt_gap"]
+            if first > max_iter or meta["stop_reason"] not in ("", "max_iter", "callback"):
+                # the saved fit had finished: nothing left to do
+                _check_finite(params)
+                return TrainingOutcome(
+                    n_iter=meta["n_iter"],
+                    converged=meta["converged"],
+                    stop_reason=meta["stop_reason"] or "max_iter",
+                    history=history,
+                )
+            logger.info("resuming from %s at iteration %d", checkpoint.path, first)
         else:
-            if isinstance(optimizer, torch.optim.LBFGS):
-                optimizer.step(closure)
-            else:
-                optimizer.step()
-            trial = closure()
-            eta = optimizer.param_groups[0].get("lr", math.nan)
-        loss_value = trial.item()
-        if not math.isfinite(loss_value):
-            raise DivergenceError(
-                f"Training diverged at iteration {it} with {type(optimizer).__name__} "
-                "(the loss became non-finite). Use a smaller learning rate."
-            )
-        escaped = False
-        if escape_plateaus and it - last_attempt >= gap and _plateau(history["loss"], loss_value):
-            last_attempt = it
-            escaped = model.escape_plateau(pattern, seed=it, min_share=escape_min_share)
-            gap = _PLATEAU_WINDOW if escaped else min(2 * gap, _MAX_ATTEMPT_GAP)
-            if escaped:
-                _restart(optimizer)
-                with torch.no_grad():
-                    loss_value = loss_fn().item()
-        clock += time.perf_counter() - start
-        record(it, loss_value, eta, clock)
-        residual = history["residual"][-1]
-        bar.update(1)
-        if it % 10 == 0 or it == 1:
-            bar.set_postfix(residual=f"{residual:.2e}", step=f"{eta:.1e}")
-        logger.debug("iter %d loss %.6e residual %.3e step %.3e", it, loss_value, residual, eta)
-        if residual <= tol:
-            converged, reason = True, "tol"
-            break
-        if _stalled(history["loss"], loss0, n_iter_no_change, stall_tol):
-            converged, reason = True, "stalled"
-            break
-        if monitor is not None and patience is not None and it - best.iteration >= patience:
-            converged, reason = True, "early_stopping"
-            break
-        if callback is not None and callback(it, _state(history)):
-            reason = "callback"
-            break
-        if checkpoint is not None and checkpoint.due(it):
-            save_state(it)
-    bar.close()
-    if checkpoint is not None:
-        save_state(it, reason, converged)
+            clock = 0.0
+            start = time.perf_counter()
+            loss_value = closure().item()
+            if not math.isfinite(loss_value):
+                raise DivergenceError(
+                    "The loss at the initial point is not finite; check the observed values "
+                    "and 'init_scale'."
+                )
+            clock += time.perf_counter() - start
+            escaped = False
+            record(0, loss_value, 0.0, clock)
+            loss0 = loss_value
+            first = 1
+            last_attempt, gap = 0, _PLATEAU_WINDOW
 
-    missing = ""
-    if reason in ("max_iter", "stalled") and history["residual"][-1] > max(tol, _MISSING_ABOVE):
-        share = residual_direction(model, pattern, seed=it).share
-        if share >= ESCAPE_MIN_SHARE:
-            missing = (
-                f" The residual still holds a component the fit has not learned (one "
-                f"rank-one direction explains {share:.0%} of it)"
+        def save_state(iteration, stop_reason="", converged=False):
+            if not comm.is_root:
+                return
+            checkpoint.save(
+                model,
+                optimizer,
+                dict(
+                    n_iter=iteration,
+                    stop_reason=stop_reason,
+                    converged=converged,
+                    loss_value=loss_value,
+                    loss0=loss0,
+                    clock=clock,
+                    last_attempt=last_attempt,
+                    attempt_gap=gap,
+                    history=history,
+                ),
             )
-    if reason == "max_iter":
-        residual = history["residual"][-1]
-        advice = (
-            "The fit never left the small initialisation: use a larger 'init_scale' "
-            "(or a larger 'max_iter')."
-            if residual > 0.99 and weight_decay == 0
-            else "Increase 'max_iter', or loosen 'tol'."
+
+        # a plateau move reads the whole residual: every rank's entries, gathered once
+        whole: Any = GatheredPattern(pattern, comm) if comm.distributed else pattern
+        bar = _progress(max_iter, verbose and comm.is_root)
+        bar.update(first - 1)
+        converged, reason, it = False, "max_iter", first - 1
+        for it in range(first, max_iter + 1):
+            start = time.perf_counter()
+            if isinstance(optimizer, GradientDescent):  # it differentiates what it accepts
+                trial = optimizer.step(loss_fn)
+                if trial is None:  # no decreasing step
+                    clock += time.perf_counter() - start
+                    converged, reason = _no_descent(history["residual"][-1], loss_value, loss0, tol)
+                    it -= 1
+                    break
+                eta = optimizer.step_size
+            else:
+                if isinstance(optimizer, torch.optim.LBFGS):
+                    optimizer.step(closure)
+                else:
+                    optimizer.step()
+                trial = closure()
+                eta = optimizer.param_groups[0].get("lr", math.nan)
+            loss_value = trial.item()
+            if not math.isfinite(loss_value):
+                raise DivergenceError(
+                    f"Training diverged at iteration {it} with {type(optimizer).__name__} "
+                    "(the loss became non-finite). Use a smaller learning rate."
+                )
+            escaped = False
+            if (
+                escape_plateaus
+                and it - last_attempt >= gap
+                and _plateau(history["loss"], loss_value)
+            ):
+                last_attempt = it
+                escaped = model.escape_plateau(whole, seed=it, min_share=escape_min_share)
+                gap = _PLATEAU_WINDOW if escaped else min(2 * gap, _MAX_ATTEMPT_GAP)
+                if escaped:
+                    _restart(optimizer)
+                    with torch.no_grad():
+                        loss_value = loss_fn().item()
+            clock += time.perf_counter() - start
+            record(it, loss_value, eta, clock)
+            residual = history["residual"][-1]
+            bar.update(1)
+            if it % 10 == 0 or it == 1:
+                bar.set_postfix(residual=f"{residual:.2e}", step=f"{eta:.1e}")
+            logger.debug("iter %d loss %.6e residual %.3e step %.3e", it, loss_value, residual, eta)
+            if residual <= tol:
+                converged, reason = True, "tol"
+                break
+            if _stalled(history["loss"], loss0, n_iter_no_change, stall_tol):
+                converged, reason = True, "stalled"
+                break
+            if monitor is not None and patience is not None and it - best.iteration >= patience:
+                converged, reason = True, "early_stopping"
+                break
+            if callback is not None and callback(it, _state(history)):
+                reason = "callback"
+                break
+            if checkpoint is not None and checkpoint.due(it):
+                save_state(it)
+        bar.close()
+        if checkpoint is not None:
+            save_state(it, reason, converged)
+
+        missing = ""
+        if reason in ("max_iter", "stalled") and history["residual"][-1] > max(tol, _MISSING_ABOVE):
+            if comm.distributed:
+                share = residual_share(model, pattern, it, comm)
+            else:
+                share = residual_direction(model, pattern, seed=it).share
+            if share >= ESCAPE_MIN_SHARE:
+                missing = (
+                    f" The residual still holds a component the fit has not learned (one "
+                    f"rank-one direction explains {share:.0%} of it)"
+                )
+        if reason == "max_iter":
+            residual = history["residual"][-1]
+            advice = (
+                "The fit never left the small initialisation: use a larger 'init_scale' "
+                "(or a larger 'max_iter')."
+                if residual > 0.99 and weight_decay == 0
+                else "Increase 'max_iter', or loosen 'tol'."
+            )
+            if missing and not escape_plateaus:
+                advice += missing + ": leave 'escape_plateaus' on (the default)."
+            elif missing:
+                advice += missing + "."
+            warnings.warn(
+                f"Training stopped at max_iter={max_iter} before reaching tol={tol:g} "
+                f"(relative training residual {residual:.3g}). {advice}",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if reason == "stalled" and missing:
+            warnings.warn(
+                f"Training stopped on n_iter_no_change={n_iter_no_change} at a relative "
+                f"training residual of {history['residual'][-1]:.3g}, on a plateau, not at the "
+                f"end.{missing}: raise 'n_iter_no_change' or 'max_iter'.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if weight_decay > 0 and history["residual"][-1] > 0.99:
+            warnings.warn(
+                f"With weight_decay={weight_decay:g} the fit stayed at or collapsed to zero "
+                f"(relative training residual {history['residual'][-1]:.3g}): from a small "
+                "initialisation the penalty outweighs the data. Use a smaller 'weight_decay' "
+                "or a larger 'init_scale'.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        _check_finite(params)
+        logger.info(
+            "stopped after %d iterations (%s), residual %.3e", it, reason, history["residual"][-1]
         )
-        if missing and not escape_plateaus:
-            advice += missing + ": leave 'escape_plateaus' on (the default)."
-        elif missing:
-            advice += missing + "."
-        warnings.warn(
-            f"Training stopped at max_iter={max_iter} before reaching tol={tol:g} "
-            f"(relative training residual {residual:.3g}). {advice}",
-            ConvergenceWarning,
-            stacklevel=3,
+        best_iteration = best.restore(model) if monitor is not None else None
+        return TrainingOutcome(
+            n_iter=it,
+            converged=converged,
+            stop_reason=reason,
+            history=history,
+            best_iteration=best_iteration,
         )
-    if reason == "stalled" and missing:
-        warnings.warn(
-            f"Training stopped on n_iter_no_change={n_iter_no_change} at a relative "
-            f"training residual of {history['residual'][-1]:.3g}, on a plateau, not at the "
-            f"end.{missing}: raise 'n_iter_no_change' or 'max_iter'.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    if weight_decay > 0 and history["residual"][-1] > 0.99:
-        warnings.warn(
-            f"With weight_decay={weight_decay:g} the fit stayed at or collapsed to zero "
-            f"(relative training residual {history['residual'][-1]:.3g}): from a small "
-            "initialisation the penalty outweighs the data. Use a smaller 'weight_decay' "
-            "or a larger 'init_scale'.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    _check_finite(params)
-    logger.info(
-        "stopped after %d iterations (%s), residual %.3e", it, reason, history["residual"][-1]
-    )
-    best_iteration = best.restore(model) if monitor is not None else None
-    return TrainingOutcome(
-        n_iter=it,
-        converged=converged,
-        stop_reason=reason,
-        history=history,
-        best_iteration=best_iteration,
-    )
 
 
 class _Best:
@@ -462,10 +494,27 @@ def _torch_groups(model: Factorization) -> list[dict]:
     ]
 
 
-def _data_norm(pattern: SampledPattern) -> float:
-    """``‖P_Ω(Φ)‖`` in float64 (1 when all observed values are zero)."""
-    norm = float(torch.linalg.vector_norm(pattern.values, dtype=torch.float64))
+def _data_norm(pattern: SampledPattern, comm: Communicator = SINGLE) -> float:
+    """``‖P_Ω(Φ)‖`` in float64 (1 when all observed values are zero), over every rank."""
+    if comm.distributed:
+        norm = math.sqrt(comm.sum(float(torch.sum(pattern.values.double() ** 2))))
+    else:
+        norm = float(torch.linalg.vector_norm(pattern.values, dtype=torch.float64))
     return norm if norm > 0 else 1.0
+
+
+def _load(checkpoint, model, optimizer, max_iter, comm):
+    """The saved state, if any; in a distributed fit every rank must read the same file."""
+    meta = checkpoint.load(model, optimizer, max_iter) if checkpoint is not None else None
+    if comm.distributed and checkpoint is not None:
+        seen = comm.gather_objects(None if meta is None else meta["n_iter"])
+        if any(n != seen[0] for n in seen):
+            raise RuntimeError(
+                f"The 'checkpoint' parameter {str(checkpoint.path)!r} is not the same file on "
+                f"every rank (saved iterations by rank: {seen}): put it on a file system "
+                "that every rank reads (only rank 0 writes it)."
+            )
+    return meta
 
 
 def _no_descent(residual, loss_value, loss0, tol):

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import check_bool, check_choice, check_float
+from .fastcsv import read_plain
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +237,9 @@ def _read_ratings(path, fmt, columns, sep, as_frame, encoding):
             f"Got columns={columns!r} with format={fmt!r}."
         )
     separator = {"udata": "\t", "dat": "::", "inter": "\t", "csv": sep or ","}[fmt]
-    header, fields = _read_fields(path, separator, encoding, fmt in ("csv", "inter"), fmt)
+    has_header = fmt in ("csv", "inter")
+    plain = read_plain(path, separator, encoding, has_header, fmt)  # None: read exactly
+    header, fields = plain or _read_fields(path, separator, encoding, has_header, fmt)
     if header is None:
         positions = {"user": 0, "item": 1, "rating": 2}
         if len(fields) >= 4:
@@ -244,6 +247,12 @@ def _read_ratings(path, fmt, columns, sep, as_frame, encoding):
     else:
         names = [h.split(":", 1)[0] if fmt == "inter" else h for h in header]
         positions = _match_columns(names, columns, path)
+    out = _plain_columns(fields, positions) if plain is not None else None
+    if out is not None:
+        logger.info("read %d ratings from %s (%s, C parser)", out["rating"].size, path, fmt)
+        return _as_output(out, as_frame)
+    if plain is not None:  # parsed, but not as the exact reader would: read it exactly
+        header, fields = _read_fields(path, separator, encoding, has_header, fmt)
     out = {}
     for key, pos in positions.items():
         raw = fields[pos]
@@ -261,6 +270,20 @@ def _read_ratings(path, fmt, columns, sep, as_frame, encoding):
             out[key] = _parse_numbers(raw, path, "timestamp", integral=True)
     logger.info("read %d ratings from %s (%s)", out["rating"].size, path, fmt)
     return _as_output(out, as_frame)
+
+
+def _plain_columns(fields, positions):
+    """The columns of a file the C parser read, if they are what the exact reader gives."""
+    out = {}
+    for key, pos in positions.items():
+        column = fields[pos]
+        if key == "rating":
+            out[key] = column.astype(np.float64)
+        elif column.dtype != np.int64:  # ids and timestamps: int64, or read exactly
+            return None
+        else:
+            out[key] = column
+    return out
 
 
 def _guess_format(path: Path, encoding: str) -> str:

@@ -98,6 +98,8 @@ def resolve_options(model: Any) -> dict[str, Any]:
 def resolve_rating_range(rating_range: Any, r: np.ndarray | None) -> tuple[float, float]:
     """The ``rating_range`` parameter checked; None: the range of the ratings ``r``."""
     if rating_range is None:
+        if r is None:
+            raise ValueError("The ratings are needed to read 'rating_range=None' off them.")
         return float(r.min()), float(r.max())
     bounds = None
     if isinstance(rating_range, (tuple, list)) and len(rating_range) == 2:
@@ -110,4 +112,4 @@ def resolve_rating_range(rating_range: Any, r: np.ndarray | None) -> tuple[float
             "The 'rating_range' parameter must be None or a pair (low, high) of finite "
             f"numbers with low < high. Got {shown(rating_range)!r} instead."
         )
-    return bounds
+    return bounds[0], bounds[1]

@@ -88,7 +88,7 @@ def choose_shrinkage(
         pred = state.predict(u_val, i_val, mu)
         pred = np.clip(pred, *rating_range)
         scores[alpha] = float(np.sqrt(np.mean((pred - y_val) ** 2)))
-    alpha = min(scores, key=scores.get)
+    alpha = min(scores, key=scores.__getitem__)
     logger.info(
         "shrinkage: validation RMSE %s, chose %g",
         {a: round(v, 4) for a, v in scores.items()},
