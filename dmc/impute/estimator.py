@@ -27,7 +27,6 @@ from tqdm import tqdm
 from .._validation import all_or_nothing, check_float
 from ..core.complete import DEGENERATE_WARNING, complete
 from ..core.linalg import column_space
-from ..core.observations import Observations
 from ..io import load, save, storable
 from . import filling, state
 from .heldout import DEFAULT_SCORING_SEED, heldout_score
@@ -37,13 +36,15 @@ from .params import (
     check_flag,
     check_missing_values,
     check_rank,
+    check_standardize,
     check_verbose,
     is_auto,
     is_nan_marker,
     name_estimator,
     named,
 )
-from .validation import ALPHA_GRID, FoldInScore
+from .scaling import fit_scaled
+from .validation import ALPHA_GRID
 
 __all__ = ["DeepMatrixCompletion"]
 
@@ -97,12 +98,17 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         ``step_size="auto"`` and no ``weight_decay``.
     weight_decay : float, default 0.0
         λ of a ``(λ/2) Σ ‖θ‖²`` penalty on the trained parameters.
-    standardize : bool, default True
-        Centre each column on its observed mean and scale it to unit variance
-        before the fit (and undo it on output): columns in different units
-        weigh alike. The observed means differ from the true ones by a
+    standardize : bool or "auto", default "auto"
+        True: centre each column on its observed mean and scale it to unit
+        variance before the fit (and undo it on output): columns in different
+        units weigh alike. The observed means differ from the true ones by a
         rank-one error, so the fit takes ``rank + 1`` components (an exactly
         low-rank matrix of rank ``rank`` is still recovered to ``tol``).
+        "auto": fit both ways on the same held-out entries and keep the raw fit
+        when it predicts them clearly better (by 1%) in units of each column's
+        standard deviation (``standardize_``; twice the time, and ``callback``
+        sees both fits). Without early stopping, or with a fixed
+        ``fold_in_alpha``, "auto" standardizes.
     early_stopping : bool, default True
         Noise-aware stopping that needs no noise level (see
         :func:`dmc.complete`): ``validation_fraction`` of the observed entries
@@ -165,6 +171,8 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 
     Attributes
     ----------
+    standardize_ : bool
+        Whether the columns were standardized (the choice of ``standardize="auto"``).
     rank_ : int
         The rank used: ``min(rank, n_samples, n_features)`` of the training rows,
         or what ``rank="auto"`` selected.
@@ -282,7 +290,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         n_iter_no_change: int | None = None,
         escape_plateaus: bool | None = None,
         weight_decay: float = 0.0,
-        standardize: bool = True,
+        standardize: bool | str = "auto",
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         patience: int = 200,
@@ -358,7 +366,8 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             )
         if not is_auto(self.fold_in_alpha):
             named(check_float, self.fold_in_alpha, "fold_in_alpha", low=0.0, low_open=True)
-        for name in ("standardize", "early_stopping", "add_indicator", "keep_empty_features"):
+        check_standardize(self.standardize)
+        for name in ("early_stopping", "add_indicator", "keep_empty_features"):
             check_flag(getattr(self, name), name)
         verbosity = check_verbose(self.verbose)
         m, n = X.shape
@@ -373,29 +382,10 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 f"The 'X' parameter must have at least one observed (not missing) entry. Got "
                 f"an array of shape {X.shape} with none."
             )
-        keep_cols = observed.any(axis=0)
+        keep_rows, keep_cols = filling.warn_empty(observed, self.keep_empty_features)
         self._is_empty_feature = ~keep_cols
         empty_cols = np.flatnonzero(~keep_cols)
-        if empty_cols.size:
-            kept = "filled with 0 (keep_empty_features=True)"
-            dropped = "dropped from the output of transform (keep_empty_features=False)"
-            warnings.warn(
-                f"{empty_cols.size} column(s) of 'X' have no observed entry (starting with "
-                f"{empty_cols[:5].tolist()}); they are left out of the training and "
-                f"{kept if self.keep_empty_features else dropped}.",
-                UserWarning,
-                stacklevel=3,
-            )
-        keep_rows = observed.any(axis=1)
         n_empty = int(m - keep_rows.sum())
-        if n_empty:
-            warnings.warn(
-                f"{n_empty} row(s) of 'X' have no observed entry (the first is row "
-                f"{int(np.flatnonzero(~keep_rows)[0])}); they are left out of the training "
-                "and filled with the column means.",
-                UserWarning,
-                stacklevel=3,
-            )
         X_fit = X[keep_rows] if n_empty else X
         X_fit = X_fit[:, keep_cols] if empty_cols.size else X_fit
         # one memory order for every input type: the column statistics sum alike
@@ -410,36 +400,33 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 stacklevel=3,
             )
 
-        # the columns centred and scaled to unit variance (standardize=True), or not
-        self._shift, self._scale = np.zeros(n), np.ones(n)
-        if self.standardize:
-            # divided by a power of two near each column's size: no overflow or
-            # underflow in the squares, and no rounding in the division
-            size = np.nanmax(np.abs(X_fit), axis=0)
-            unit = np.exp2(np.round(np.log2(np.where(size > 0, size, 1.0))))
-            self._shift[keep_cols] = np.nanmean(X_fit / unit, axis=0) * unit
-            spread = np.nanstd(X_fit / unit, axis=0) * unit
-            self._scale[keep_cols] = np.where(spread > 0, spread, 1.0)
-        Z_fit = (X_fit - self._shift[keep_cols]) / self._scale[keep_cols]
-        obs = Observations.from_dense(Z_fit)
         self._report(
             verbosity,
             logging.INFO,
             "DeepMatrixCompletion: training on %d x %d (%d observed; %d empty row(s) and %d "
             "empty column(s) left out) at rank %d",
             *X_fit.shape,
-            obs.n_observed,
+            int((~np.isnan(X_fit)).sum()),
             n_empty,
             empty_cols.size,
             self.rank_,
         )
-        # early stopping needs an entry to hold out and one to fit
-        early = self.early_stopping and obs.n_observed * self.validation_fraction >= 1
-        score = FoldInScore() if early and is_auto(self.fold_in_alpha) else None
-        with warnings.catch_warnings():
-            # a fully observed training matrix is normal use here (see Notes)
-            warnings.filterwarnings("ignore", DEGENERATE_WARNING, UserWarning)
-            result = self._complete(obs, X.dtype, early, score, verbosity)
+
+        def train(obs, standardized, score):
+            early = score is not None or (
+                self.early_stopping and obs.n_observed * self.validation_fraction >= 1
+            )
+            with warnings.catch_warnings():
+                # a fully observed training matrix is normal use here (see Notes)
+                warnings.filterwarnings("ignore", DEGENERATE_WARNING, UserWarning)
+                return self._complete(obs, X.dtype, early, score, verbosity, standardized)
+
+        # the columns centred and scaled to unit variance, or not, or the better of both
+        chosen = fit_scaled(self, X_fit, train)
+        self.standardize_ = chosen.standardized
+        self._shift, self._scale = np.zeros(n), np.ones(n)
+        self._shift[keep_cols], self._scale[keep_cols] = chosen.shift, chosen.scale
+        result, score = chosen.result, chosen.score
         self.best_iteration_ = result.best_iteration
         self.n_iter_ = int(result.n_iter)
         self.converged_ = bool(result.converged)
@@ -660,14 +647,14 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 
     # -- helpers ----------------------------------------------------------------------
 
-    def _complete(self, obs, input_dtype, early_stopping, score, verbosity):
+    def _complete(self, obs, input_dtype, early_stopping, score, verbosity, standardized):
         params = self.get_params()
         try:
             return complete(
                 obs,
                 # centring on observed means leaves a rank-one error of those means
                 # in an exactly low-rank matrix: one more component takes it
-                rank=min(self.rank_ + 1, *obs.shape) if self.standardize else self.rank_,
+                rank=min(self.rank_ + 1, *obs.shape) if standardized else self.rank_,
                 depth=self.depth,
                 method=self.method,
                 init_scale=self.init_scale,

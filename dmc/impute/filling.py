@@ -208,3 +208,31 @@ def output_names(
     if indicator is None:
         return kept
     return np.concatenate([kept, indicator.get_feature_names_out(names)])
+
+
+def warn_empty(observed: np.ndarray, keep_empty_features: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The rows and columns of a training matrix with an observed entry, with a
+    ``UserWarning`` for those without (they are left out of the training)."""
+    keep_cols = observed.any(axis=0)
+    empty_cols = np.flatnonzero(~keep_cols)
+    if empty_cols.size:
+        kept = "filled with 0 (keep_empty_features=True)"
+        dropped = "dropped from the output of transform (keep_empty_features=False)"
+        warnings.warn(
+            f"{empty_cols.size} column(s) of 'X' have no observed entry (starting with "
+            f"{empty_cols[:5].tolist()}); they are left out of the training and "
+            f"{kept if keep_empty_features else dropped}.",
+            UserWarning,
+            stacklevel=4,
+        )
+    keep_rows = observed.any(axis=1)
+    n_empty = int(observed.shape[0] - keep_rows.sum())
+    if n_empty:
+        warnings.warn(
+            f"{n_empty} row(s) of 'X' have no observed entry (the first is row "
+            f"{int(np.flatnonzero(~keep_rows)[0])}); they are left out of the training "
+            "and filled with the column means.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return np.asarray(keep_rows), np.asarray(keep_cols)

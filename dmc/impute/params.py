@@ -23,6 +23,7 @@ __all__ = [
     "check_flag",
     "check_missing_values",
     "check_rank",
+    "check_standardize",
     "check_verbose",
     "is_auto",
     "is_nan_marker",
@@ -119,6 +120,18 @@ def check_flag(value: Any, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(
             f"The {name!r} parameter of {_OWNER} must be True or False. "
+            f"Got {shown(value)!r} instead."
+        )
+    return bool(value)
+
+
+def check_standardize(value: Any) -> bool | str:
+    """``standardize``: True, False or "auto"."""
+    if is_auto(value):
+        return "auto"
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(
+            f"The 'standardize' parameter of {_OWNER} must be True, False or 'auto'. "
             f"Got {shown(value)!r} instead."
         )
     return bool(value)

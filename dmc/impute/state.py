@@ -21,6 +21,7 @@ from .params import (
     check_flag,
     check_missing_values,
     check_rank,
+    check_standardize,
     check_verbose,
     is_auto,
     named,
@@ -86,7 +87,8 @@ def check_loaded(estimator: Any) -> None:
     named(check_choice, p["method"], "method", choices=METHODS)
     named(check_int, p["patience"], "patience", low=1)
     named(check_float, p["validation_fraction"], "validation_fraction", low=0.0, high=0.5)
-    for name in ("standardize", "early_stopping", "add_indicator", "keep_empty_features"):
+    check_standardize(p["standardize"])
+    for name in ("early_stopping", "add_indicator", "keep_empty_features"):
         check_flag(p[name], name)
     for name in ("init_scale", "gamma", "step_size", "tol", "weight_decay", "fold_in_alpha"):
         auto = name in ("step_size", "fold_in_alpha") and is_auto(p[name])

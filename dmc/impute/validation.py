@@ -55,9 +55,17 @@ class FoldInScore:
     True
     """
 
-    def __init__(self, alphas=ALPHA_GRID):
+    def __init__(self, alphas=ALPHA_GRID, column_weights=None):
         self.alphas = tuple(alphas)
+        #: per column, the factor that brings an error to the unit in which
+        #: ``best_error`` is given (early stopping itself uses the fit's own units)
+        self.column_weights = column_weights
         self.best_value, self.best_alpha = math.inf, self.alphas[0]
+        #: the absolute held-out error of the best score, weighted by
+        #: ``column_weights``: comparable between fits of differently scaled copies
+        #: of the same data
+        self.best_error = math.inf
+        self.norm = math.nan
         self._fit = None
         self._held_out, self._scored = None, None
 
@@ -66,6 +74,8 @@ class FoldInScore:
         best = int(np.argmin(errors))
         if errors[best] < self.best_value:
             self.best_value, self.best_alpha = float(errors[best]), self.alphas[best]
+            self.best_error = float(self._weighted[best])
+            self.norm = self._norm  # of the held-out values, weighted alike
         return float(errors[best])
 
     def errors(self, model, fit, held_out) -> np.ndarray:
@@ -74,8 +84,11 @@ class FoldInScore:
             A, B = model._left_right()
             s, Vt = column_space(A.double().cpu().numpy(), B.double().cpu().numpy())
         mask, target, (local, cols, values) = self._scored_rows(fit, held_out)
+        weights = 1.0 if self.column_weights is None else self.column_weights[cols]
         norm = float(np.linalg.norm(values)) or 1.0
+        self._norm = float(np.linalg.norm(values * weights))
         if s.size == 0 or s[0] == 0:
+            self._weighted = np.full(len(self.alphas), float(np.linalg.norm(values * weights)))
             return np.full(len(self.alphas), float(np.linalg.norm(values)) / norm)
         # components below 1e-4 s₁ weigh less than 1e-8 s₁² against the smallest ridge
         # 1e-6 s₁²: left out, they would only cost time (early on, all 2r̂ are tiny)
@@ -89,10 +102,11 @@ class FoldInScore:
         proj = np.einsum("tki,tk->ti", Q, rhs)  # Q_tᵀ b_t
         Qh, ph, eh, Ch = Q[local], proj[local], evals[local], C[cols]
         CQ = np.einsum("hk,hki->hi", Ch, Qh)  # c_jᵀ Q_t for each held-out entry
-        errors = np.empty(len(self.alphas))
+        errors, self._weighted = np.empty(len(self.alphas)), np.empty(len(self.alphas))
         for i, alpha in enumerate(self.alphas):
             predicted = np.einsum("hi,hi->h", CQ, ph / (np.maximum(eh, 0.0) + alpha))
             errors[i] = float(np.linalg.norm(predicted - values)) / norm
+            self._weighted[i] = float(np.linalg.norm((predicted - values) * weights))
         return errors
 
     def _scored_rows(self, fit, held_out):

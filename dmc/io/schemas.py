@@ -419,6 +419,7 @@ _SCHEMAS: dict[str, tuple[dict[str, Check], dict[str, Check], Callable | None]] 
             "_scale": array("f", ("n_features",), low=0),
             "fold_in_alpha_": real(0, above=True),
             "best_iteration_": optional(integer(low=0)),
+            "standardize_": boolean(),  # files before standardize="auto" lack it
             "feature_names_in_": array("O", ("n_features",), finite=False),
             "_sklearn_output_config": mapping(text(), optional(text())),
         },

@@ -73,9 +73,9 @@ def test_sklearn_compatible_estimator(estimator, check):
 def test_fold_in_recovers_unseen_rows():
     """Rank 5, 1000 x 500, 30% observed: fit on 800 rows, fill 200 new ones."""
     X, M = _low_rank((1000, 500), 5, 0.3, seed=0)
-    est = DeepMatrixCompletion(rank=5, random_state=0).fit(X[:800])
+    est = DeepMatrixCompletion(rank=5, standardize=True, random_state=0).fit(X[:800])
     # rank + 1 components: the fit is of the standardized matrix, whose observed
-    # column means leave a rank-one error (standardize=True, the default)
+    # column means leave a rank-one error
     assert est.converged_ and est.n_components_ == 6
     filled = est.transform(X[800:])
     missing = np.isnan(X[800:])
@@ -364,8 +364,14 @@ def test_convergence_warning_callback_and_logging(small, caplog):
         return iteration == 5
 
     with caplog.at_level(logging.INFO, logger="dmc"):
-        est = DeepMatrixCompletion(rank=2, random_state=0, callback=stop_at_five).fit(X[:110])
+        est = DeepMatrixCompletion(
+            rank=2, random_state=0, standardize=True, callback=stop_at_five
+        ).fit(X[:110])
     assert est.n_iter_ == 5 and est.stop_reason_ == "callback" and len(calls) == 5
+    # standardize="auto" trains twice: the callback sees both fits
+    calls.clear()
+    DeepMatrixCompletion(rank=2, random_state=0, callback=stop_at_five).fit(X[:110])
+    assert [it for it, _ in calls] == [1, 2, 3, 4, 5] * 2
     assert any("DeepMatrixCompletion: fitted" in r.getMessage() for r in caplog.records)
 
 

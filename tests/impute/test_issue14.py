@@ -74,6 +74,27 @@ def test_auto_rank_grows_with_the_matrix_and_beats_rank_ten_on_a_slow_decay():
     assert err(auto) < 0.9 * err(ten), (err(auto), err(ten))
 
 
+def test_standardize_auto_keeps_the_better_scaling_on_the_held_out_entries():
+    # columns in very different units: standardized (as the wine table)
+    X = load_wine().data
+    X_missing, hidden = _hide(X, 0.3, seed=0)
+    wine = DeepMatrixCompletion(random_state=0).fit(X_missing)
+    assert wine.standardize == "auto" and wine.standardize_ is True
+    # one unit, noisy low rank: as it is
+    M = dmc.low_rank_matrix((150, 120), 3, condition_number=3, random_state=0).to_dense()
+    noisy = M + 0.1 * M.std() * np.random.default_rng(0).standard_normal(M.shape)
+    Xn, hidden = _hide(noisy, 0.5, seed=0)
+    est = DeepMatrixCompletion(random_state=0).fit(Xn)
+    assert est.standardize_ is False
+    both = [DeepMatrixCompletion(standardize=s, random_state=0).fit(Xn) for s in (True, False)]
+    errors = [_error(e.transform(Xn), M, hidden) for e in both]
+    assert errors[1] < errors[0], errors  # the choice is the better one
+    np.testing.assert_array_equal(est.transform(Xn), both[1].transform(Xn))
+    # nothing to compare on without early stopping: standardized
+    plain = DeepMatrixCompletion(early_stopping=False, max_iter=50, random_state=0).fit(Xn)
+    assert plain.standardize_ is True
+
+
 def test_alpha_is_chosen_on_the_held_out_entries():
     M = dmc.low_rank_matrix((100, 60), 3, random_state=1).to_dense()
     X, _ = _hide(M, 0.4, seed=1)
@@ -86,11 +107,11 @@ def test_alpha_is_chosen_on_the_held_out_entries():
     assert fit.stop_reason_ == "early_stopping" and fit.best_iteration_ < fit.n_iter_
 
 
-def test_columns_in_other_units_give_the_same_completion_scaled():
+def test_standardized_columns_in_other_units_give_the_same_completion_scaled():
     M = dmc.low_rank_matrix((80, 30), 2, random_state=2).to_dense()
     X, hidden = _hide(M, 0.4, seed=2)
     units = np.logspace(-3, 3, 30)
-    est = DeepMatrixCompletion(rank=2, tol=1e-7, random_state=0)
+    est = DeepMatrixCompletion(rank=2, tol=1e-7, standardize=True, random_state=0)
     plain = est.fit_transform(X)
     scaled = est.fit_transform(X * units)
     np.testing.assert_allclose(
