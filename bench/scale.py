@@ -90,6 +90,7 @@ def main():
     parser.add_argument("--items", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--csv", type=Path, default=None, help="where to write the CSV")
+    parser.add_argument("--device", default="cpu", help="torch device of the fit (default: cpu)")
     parser.add_argument("--keep-csv", action="store_true")
     args = parser.parse_args()
     scale = args.n_ratings / ML25M[2]
@@ -126,7 +127,7 @@ def main():
     held = {k: v[test] for k, v in data.items()}
     del data
     start = time.perf_counter()
-    model = RatingsModel(random_state=args.seed, verbose=True).fit(train)
+    model = RatingsModel(random_state=args.seed, verbose=True, device=args.device).fit(train)
     fit_s = time.perf_counter() - start
     predicted = model.predict(held["user"], held["item"])
     truth = held["rating"]
