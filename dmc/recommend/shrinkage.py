@@ -171,7 +171,7 @@ def ridge_rows(
     D = np.full(X.shape[1], ridge)
     D[0] = bias_reg
     D += 1e-12  # rows with a single rating and no penalty stay solvable
-    Z = ridge_fold_in(X, D, rows, cols, target, n_rows, accumulate="segments")
+    Z = ridge_fold_in(X, D, rows, cols, target, n_rows, accumulate="sparse")
     b = Z[:, 0]
     a = Z[:, 1:] @ T.T if k else np.zeros((n_rows, 0))
     return b, a
