@@ -40,3 +40,15 @@ def small_problem():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """For modules of small fits (``pytestmark = pytest.mark.usefixtures(...)``): on a
+    shared 2-core machine a second torch thread only waits."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -19,16 +19,9 @@ from dmc.core.training import train
 from dmc.impute.estimator import DeepMatrixCompletion
 from dmc.reproduce.experiments import reference_step_size
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 CPU = torch.device("cpu")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """The fits here are small: on a shared 2-core machine a second torch thread only waits."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,14 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import dmc
 from dmc.impute.estimator import DeepMatrixCompletion
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 MAX_SIDE = 30
 NP_DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -30,15 +31,6 @@ NP_DTYPES = {"float64": np.float64, "float32": np.float32}
 def examples(share):
     """A share of the active profile's ``max_examples`` (at least 5)."""
     return max(5, int(share * settings.default.max_examples))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """The fits here are tiny: on a shared 2-core machine a second torch thread only waits."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # -- strategies ---------------------------------------------------------------------------

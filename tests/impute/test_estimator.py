@@ -23,16 +23,10 @@ from dmc.impute.model_selection import (
     mask_observed,
 )
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """The fits here are small: on a shared 2-core machine torch's second thread only waits."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.usefixtures("one_torch_thread"),
+]
 
 
 def _low_rank(shape, rank, fraction, seed, noise=0.0):
