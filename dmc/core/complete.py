@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
 from .._validation import (
     MAX_DEPTH,
@@ -68,7 +70,7 @@ class CompletionResult:
         The trained factorization (for advanced use).
     """
 
-    def __init__(self, model, method, outcome):
+    def __init__(self, model: Factorization, method: str, outcome: TrainingOutcome) -> None:
         self.model = model
         self.method = method
         self.shape = model.shape
@@ -132,7 +134,7 @@ class CompletionResult:
         with torch.no_grad():
             return self.model.to_dense().cpu().numpy()
 
-    def predict(self, rows, cols) -> np.ndarray:
+    def predict(self, rows: ArrayLike, cols: ArrayLike) -> np.ndarray:
         """Completed entries at ``(rows, cols)``; O(len(rows) k), no m x n matrix."""
         rows = _as_index_array(rows, "rows")
         cols = _as_index_array(cols, "cols")
@@ -162,37 +164,37 @@ class CompletionResult:
 
 
 def complete(
-    X,
+    X: Any,
     *,
-    rank,
-    depth=3,
-    method="compressed",
-    init_scale=None,
-    gamma=None,
-    width=None,
-    init="random",
-    step_size="auto",
-    max_change=3.0,
-    optimizer=None,
-    escape_plateaus=None,
-    weight_decay=0.0,
-    max_iter=1000,
-    tol=1e-8,
-    n_iter_no_change=None,
-    early_stopping=False,
-    validation_fraction=0.1,
-    patience=200,
-    scoring=None,
-    dtype="float64",
-    device="cpu",
-    random_state=None,
-    truth=None,
-    eval_every=1,
-    callback=None,
-    verbose=False,
-    checkpoint=None,
-    checkpoint_every=100,
-    distributed=False,
+    rank: int,
+    depth: int = 3,
+    method: str = "compressed",
+    init_scale: float | None = None,
+    gamma: float | None = None,
+    width: int | None = None,
+    init: str = "random",
+    step_size: float | str = "auto",
+    max_change: float | None = 3.0,
+    optimizer: Callable[..., torch.optim.Optimizer] | None = None,
+    escape_plateaus: bool | None = None,
+    weight_decay: float = 0.0,
+    max_iter: int = 1000,
+    tol: float = 1e-8,
+    n_iter_no_change: int | None = None,
+    early_stopping: bool = False,
+    validation_fraction: float = 0.1,
+    patience: int = 200,
+    scoring: Callable[[Any, Observations, Observations], float] | None = None,
+    dtype: str | torch.dtype = "float64",
+    device: str | torch.device = "cpu",
+    random_state: Any = None,
+    truth: Any = None,
+    eval_every: int = 1,
+    callback: Callable[[int, Any], bool | None] | None = None,
+    verbose: bool = False,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int = 100,
+    distributed: bool = False,
 ) -> CompletionResult:
     """Complete a partially observed matrix with a deep (compressed) factorization.
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
 from .._validation import as_real_array
 from .observations import Observations
@@ -11,7 +14,7 @@ from .observations import Observations
 __all__ = ["mae", "recovery_error", "recovery_evaluator", "rmse", "root_mean_square"]
 
 
-def recovery_error(estimate, truth, observed) -> float:
+def recovery_error(estimate: ArrayLike, truth: Any, observed: Any) -> float:
     """Relative Frobenius error on the unobserved entries.
 
     ``‖P_Ωᶜ(Ŵ − Φ)‖_F / ‖P_Ωᶜ(Φ)‖_F``.
@@ -64,7 +67,7 @@ def _dense(x) -> np.ndarray:
 # -- rating errors ---------------------------------------------------------------
 
 
-def rmse(y_true, y_pred) -> float:
+def rmse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Root mean squared error ``sqrt(mean((y_true - y_pred)²))``.
 
     Parameters
@@ -107,7 +110,7 @@ def root_mean_square(x) -> float:
     return float(scale * np.sqrt(np.mean((x / scale) ** 2)))
 
 
-def mae(y_true, y_pred) -> float:
+def mae(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Mean absolute error ``mean(|y_true - y_pred|)``.
 
     Parameters

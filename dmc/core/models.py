@@ -212,11 +212,13 @@ class Factorization(torch.nn.Module):
         fs = self.factors()[::-1]
         return torch.linalg.multi_dot(fs) if len(fs) > 1 else fs[0]
 
-    def predict(self, pattern: SampledPattern, rows=None, cols=None) -> torch.Tensor:
+    def predict(self, pattern: SampledPattern | None, rows=None, cols=None) -> torch.Tensor:
         """Entries of ``W`` at the observed set of ``pattern`` (or at ``rows, cols``)."""
         if self.dense_predict:
             W = self.to_dense()
             if rows is None:
+                if pattern is None:
+                    raise ValueError("predict needs a pattern or rows and cols")
                 rows, cols = pattern.rows, pattern.cols
             return W[rows, cols]
         A, B = self._left_right()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import numbers
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+from numpy.typing import ArrayLike
 
 from .._validation import as_plain_input, as_real_array, check_choice
 from .memory import check_dense_fits_in_memory
@@ -70,7 +72,7 @@ class Observations:
     # -- constructors -------------------------------------------------------
 
     @classmethod
-    def from_dense(cls, X) -> Observations:
+    def from_dense(cls, X: Any) -> Observations:
         """Observed entries of a dense array; NaN marks a missing entry.
 
         ``inf`` is refused (it is neither missing nor a usable value); so are
@@ -96,7 +98,7 @@ class Observations:
         return cls._validated(rows, cols, X[rows, cols], X.shape, values_name="X")
 
     @classmethod
-    def from_sparse(cls, X, *, duplicates="raise") -> Observations:
+    def from_sparse(cls, X: Any, *, duplicates: str = "raise") -> Observations:
         """Observed entries of a scipy.sparse matrix: its *stored* entries.
 
         Explicitly stored zeros are observations with value 0; entries that are
@@ -123,7 +125,15 @@ class Observations:
         return cls._validated(coo.row, coo.col, values, coo.shape, duplicates, "X")
 
     @classmethod
-    def from_triplets(cls, rows, cols, values, shape=None, *, duplicates="raise") -> Observations:
+    def from_triplets(
+        cls,
+        rows: ArrayLike,
+        cols: ArrayLike,
+        values: ArrayLike,
+        shape: tuple[int, int] | None = None,
+        *,
+        duplicates: str = "raise",
+    ) -> Observations:
         """Observed entries from ``(rows, cols, values)``.
 
         ``shape`` defaults to ``(max(rows) + 1, max(cols) + 1)``. Indices must
@@ -168,7 +178,7 @@ class Observations:
         return cls._validated(rows, cols, values, shape, duplicates)
 
     @classmethod
-    def from_any(cls, X, *, duplicates="raise") -> Observations:
+    def from_any(cls, X: Any, *, duplicates: str = "raise") -> Observations:
         """Dispatch on the type of ``X``: Observations, sparse, (rows, cols, values) or dense.
 
         ``duplicates`` applies to sparse and triplet input (a dense array

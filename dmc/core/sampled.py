@@ -57,7 +57,9 @@ class SampledPattern:
         return _csr(self._t_ccol, self._t_rows, r[self._t_perm], (n, m)) @ A
 
 
-def sampled_dot(A: torch.Tensor, B: torch.Tensor, pattern: SampledPattern, rows=None, cols=None):
+def sampled_dot(
+    A: torch.Tensor, B: torch.Tensor, pattern: SampledPattern | None, rows=None, cols=None
+):
     """Entries of ``A @ B.T`` at Ω (or at explicit ``rows, cols``), differentiable."""
     if rows is None:
         return _SampledDot.apply(A, B, pattern)

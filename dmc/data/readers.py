@@ -34,6 +34,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -133,7 +134,15 @@ MOVIELENS = {
 # -- reading -----------------------------------------------------------------------
 
 
-def read_ratings(path, *, format="auto", columns=None, sep=None, as_frame=True, encoding="utf-8"):
+def read_ratings(
+    path: str | os.PathLike[str],
+    *,
+    format: str = "auto",
+    columns: dict[str, str] | None = None,
+    sep: str | None = None,
+    as_frame: bool = True,
+    encoding: str = "utf-8",
+) -> Any:
     """Read a ratings file into columns ``user``, ``item``, ``rating`` (+ ``timestamp``).
 
     Parameters
@@ -534,7 +543,7 @@ def _as_output(columns: dict, as_frame: bool):
 # -- fetching ----------------------------------------------------------------------
 
 
-def get_data_home(data_home=None) -> Path:
+def get_data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
     """The cache folder: ``data_home``, else ``$DMC_DATA``, else ``~/dmc_data`` (created).
 
     Examples
@@ -552,15 +561,15 @@ def get_data_home(data_home=None) -> Path:
 
 
 def fetch_movielens(
-    variant="100k",
+    variant: str = "100k",
     *,
-    data_home=None,
-    download_if_missing=True,
-    url=None,
-    sha256=None,
-    as_frame=True,
-    timeout=60.0,
-):
+    data_home: str | os.PathLike[str] | None = None,
+    download_if_missing: bool = True,
+    url: str | None = None,
+    sha256: str | None = None,
+    as_frame: bool = True,
+    timeout: float = 60.0,
+) -> Any:
     """The ratings of a MovieLens variant, downloaded once from GroupLens and cached.
 
     The archive is saved as ``data_home/<name>.zip`` after its SHA-256 matched

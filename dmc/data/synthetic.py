@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import FLOAT64_LIMIT, check_float, check_int, check_random_state
 from ..core.observations import Observations, _check_shape
@@ -36,7 +38,7 @@ class LowRankMatrix:
     def rank(self) -> int:
         return self.left.shape[1]
 
-    def entries(self, rows, cols) -> np.ndarray:
+    def entries(self, rows: ArrayLike, cols: ArrayLike) -> np.ndarray:
         """The entries at ``(rows, cols)``, in O(len(rows) r) without densifying."""
         rows, cols = np.asarray(rows), np.asarray(cols)
         out = np.empty(rows.shape[0])
@@ -60,7 +62,13 @@ class Problem:
     noise: float = 0.0
 
 
-def low_rank_matrix(shape, rank, *, condition_number=None, random_state=None) -> LowRankMatrix:
+def low_rank_matrix(
+    shape: tuple[int, int],
+    rank: int,
+    *,
+    condition_number: float | None = None,
+    random_state: Any = None,
+) -> LowRankMatrix:
     """A random ``m x n`` matrix of rank ``rank``.
 
     Parameters
@@ -105,7 +113,13 @@ def low_rank_matrix(shape, rank, *, condition_number=None, random_state=None) ->
     return LowRankMatrix(U * root, V * root)
 
 
-def decaying_matrix(shape, *, exponent=1.0, noise=0.0, random_state=None):
+def decaying_matrix(
+    shape: tuple[int, int],
+    *,
+    exponent: float = 1.0,
+    noise: float = 0.0,
+    random_state: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """A full-rank matrix with a decaying spectrum ``σ_j ∝ j^(−a)``, and a noisy copy.
 
     The shape of real data: never exactly low rank, with a spectrum that falls
@@ -158,7 +172,14 @@ def decaying_matrix(shape, *, exponent=1.0, noise=0.0, random_state=None):
     return X, truth
 
 
-def sample_entries(shape, *, fraction=None, oversampling=None, rank=None, random_state=None):
+def sample_entries(
+    shape: tuple[int, int],
+    *,
+    fraction: float | None = None,
+    oversampling: float | None = None,
+    rank: int | None = None,
+    random_state: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices of entries drawn uniformly without replacement.
 
     Give either ``fraction`` (of the m n entries) or ``oversampling`` ρ with
@@ -201,14 +222,14 @@ def sample_entries(shape, *, fraction=None, oversampling=None, rank=None, random
 
 
 def make_problem(
-    shape,
-    rank,
+    shape: tuple[int, int],
+    rank: int,
     *,
-    fraction=None,
-    oversampling=None,
-    condition_number=None,
-    noise=0.0,
-    random_state=None,
+    fraction: float | None = None,
+    oversampling: float | None = None,
+    condition_number: float | None = None,
+    noise: float = 0.0,
+    random_state: Any = None,
 ) -> Problem:
     """A low-rank matrix, a uniform sample of its entries, optional Gaussian noise.
 
