@@ -9,10 +9,10 @@ from .._lazy import lazy_exports
 #: public name -> (module, attribute; None: the module itself), imported on first use
 _EXPORTS = {
     "FORMATS": (".readers", "FORMATS"),
-    "MOVIELENS": (".readers", "MOVIELENS"),
-    "MovieLensArchive": (".readers", "MovieLensArchive"),
-    "fetch_movielens": (".readers", "fetch_movielens"),
-    "get_data_home": (".readers", "get_data_home"),
+    "MOVIELENS": (".movielens", "MOVIELENS"),
+    "MovieLensArchive": (".movielens", "MovieLensArchive"),
+    "fetch_movielens": (".movielens", "fetch_movielens"),
+    "get_data_home": (".movielens", "get_data_home"),
     "read_ratings": (".readers", "read_ratings"),
     "LowRankMatrix": (".synthetic", "LowRankMatrix"),
     "Problem": (".synthetic", "Problem"),
@@ -38,14 +38,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # what the first use imports (for type checkers and tests/test_layout.py)
-    from .readers import (
-        FORMATS,
-        MOVIELENS,
-        MovieLensArchive,
-        fetch_movielens,
-        get_data_home,
-        read_ratings,
-    )
+    from .movielens import MOVIELENS, MovieLensArchive, fetch_movielens, get_data_home
+    from .readers import FORMATS, read_ratings
     from .synthetic import (
         LowRankMatrix,
         Problem,

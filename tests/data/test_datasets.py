@@ -8,8 +8,10 @@ import zipfile
 import numpy as np
 import pytest
 
+import dmc.data.movielens as ml
 import dmc.data.readers as ds
-from dmc.data.readers import fetch_movielens, get_data_home, read_ratings
+from dmc.data.movielens import fetch_movielens, get_data_home
+from dmc.data.readers import read_ratings
 
 ROWS = [(196, 242, 3, 881250949), (186, 302, 3.5, 891717742), (22, 377, 1, 878887116)]
 
@@ -297,9 +299,9 @@ def test_fetch_downloads_verifies_caches(server, tmp_path):
 
 def test_fetch_with_table_checksum_and_env_data_home(server, tmp_path, monkeypatch):
     sha = hashlib.sha256(server.payload).hexdigest()
-    entry = ds.MOVIELENS["100k"]
+    entry = ml.MOVIELENS["100k"]
     monkeypatch.setitem(
-        ds.MOVIELENS, "100k", ds.MovieLensArchive(server.url, entry.member, entry.format, sha)
+        ml.MOVIELENS, "100k", ml.MovieLensArchive(server.url, entry.member, entry.format, sha)
     )
     monkeypatch.setenv("DMC_DATA", str(tmp_path / "from-env"))
     _check(fetch_movielens(as_frame=False))
@@ -317,14 +319,14 @@ def test_fetch_rejects_a_wrong_checksum_and_keeps_nothing(server, tmp_path):
 
 def test_fetch_the_official_checksum_guards_against_a_foreign_archive(server, tmp_path):
     # the table's published checksum is used unless one is given: the fake archive fails it
-    with pytest.raises(OSError, match=f"should have {ds.MOVIELENS['100k'].sha256}"):
+    with pytest.raises(OSError, match=f"should have {ml.MOVIELENS['100k'].sha256}"):
         fetch_movielens("100k", data_home=tmp_path, url=server.url)
 
 
 def test_fetch_without_known_checksum_warns_with_the_hash(server, tmp_path, monkeypatch):
-    entry = ds.MOVIELENS["100k"]
+    entry = ml.MOVIELENS["100k"]
     monkeypatch.setitem(
-        ds.MOVIELENS, "100k", ds.MovieLensArchive(entry.url, entry.member, entry.format, None)
+        ml.MOVIELENS, "100k", ml.MovieLensArchive(entry.url, entry.member, entry.format, None)
     )
     sha = hashlib.sha256(server.payload).hexdigest()
     with pytest.warns(UserWarning, match=f"No SHA-256 is known for MovieLens '100k'.*{sha}"):
@@ -375,9 +377,9 @@ def test_fetch_bad_arguments(tmp_path, kwargs, exc, match):
 
 
 def test_the_checksum_table_is_explicit():
-    for entry in ds.MOVIELENS.values():
+    for entry in ml.MOVIELENS.values():
         assert entry.url.startswith("https://files.grouplens.org/datasets/movielens/ml-")
         assert entry.sha256 is None or len(entry.sha256) == 64
         assert entry.format in ds.FORMATS
-    unverified = sorted(v for v, e in ds.MOVIELENS.items() if e.sha256 is None)
+    unverified = sorted(v for v, e in ml.MOVIELENS.items() if e.sha256 is None)
     assert unverified == ["10m", "32m"]
