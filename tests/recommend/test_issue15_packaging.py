@@ -101,45 +101,7 @@ def _recommend_modules():
         yield importlib.import_module(name)
 
 
-def _public_callables():
-    for module in _recommend_modules():
-        for name in getattr(module, "__all__", []):
-            obj = getattr(module, name)
-            if inspect.ismodule(obj) or getattr(obj, "__module__", None) != module.__name__:
-                continue  # re-exported: checked where it is defined
-            if inspect.isclass(obj):
-                for attr, member in vars(obj).items():
-                    if attr.startswith("_") and attr != "__init__":
-                        continue
-                    if isinstance(member, (classmethod, staticmethod)):
-                        member = member.__func__
-                    if isinstance(member, property):
-                        member = member.fget
-                    if inspect.isfunction(member):
-                        yield f"{module.__name__}.{name}.{attr}", member
-            elif inspect.isfunction(obj):
-                yield f"{module.__name__}.{name}", obj
-    from dmc.reproduce import plots
-
-    for name in ("training_curve", "rank_search_curve"):
-        yield f"dmc.reproduce.plots.{name}", getattr(plots, name)
-
-
-def test_every_public_signature_of_dmc_recommend_is_annotated():
-    missing = []
-    seen = 0
-    for qualname, func in _public_callables():
-        seen += 1
-        signature = inspect.signature(func)
-        for p in signature.parameters.values():
-            if p.name in ("self", "cls") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                continue
-            if p.annotation is inspect.Parameter.empty:
-                missing.append(f"{qualname}({p.name})")
-        if signature.return_annotation is inspect.Signature.empty and func.__name__ != "__init__":
-            missing.append(f"{qualname} -> ?")
-    assert seen > 40
-    assert not missing, "unannotated: " + ", ".join(missing)
+# every public signature is annotated: tests/test_typing.py
 
 
 @pytest.mark.parametrize("module", list(_recommend_modules()), ids=lambda m: m.__name__)
