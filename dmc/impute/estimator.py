@@ -412,10 +412,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             self.rank_,
         )
 
-        def train(obs, standardized, score):
-            early = score is not None or (
-                self.early_stopping and obs.n_observed * self.validation_fraction >= 1
-            )
+        def train(obs, standardized, early, score):
             with warnings.catch_warnings():
                 # a fully observed training matrix is normal use here (see Notes)
                 warnings.filterwarnings("ignore", DEGENERATE_WARNING, UserWarning)

@@ -57,8 +57,9 @@ def fit_scaled(estimator, X_fit: np.ndarray, train) -> ScaledFit:
     """Train on ``X_fit`` with the estimator's ``standardize`` (``True``, ``False`` or
     ``"auto"``: both, the better held-out score kept).
 
-    ``train(obs, standardized, score)`` runs the fit (``score``: the early
-    stopping's :class:`FoldInScore`, or None without it) and returns the
+    ``train(obs, standardized, early, score)`` runs the fit (``early``: with early
+    stopping; ``score``: its :class:`FoldInScore`, or None for the loss on the
+    held-out entries) and returns the
     :class:`~dmc.core.complete.CompletionResult`.
     """
     auto = is_auto(estimator.standardize)
@@ -75,7 +76,8 @@ def fit_scaled(estimator, X_fit: np.ndarray, train) -> ScaledFit:
             # divided by complete()'s training scale
             weights = (scale * training_scale(obs)) / spread if auto else None
             score = FoldInScore(column_weights=weights)
-        fits.append(ScaledFit(standardized, shift, scale, train(obs, standardized, score), score))
+        result = train(obs, standardized, early, score)
+        fits.append(ScaledFit(standardized, shift, scale, result, score))
         if score is None:
             break  # nothing to compare the candidates on: the first (standardized) is kept
     return fits[0] if len(fits) == 1 or not _clearly_better(fits[1], fits[0]) else fits[1]
