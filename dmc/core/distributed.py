@@ -418,7 +418,7 @@ def residual_share(model, pattern: SampledPattern, seed: int, comm: Communicator
     total = comm.sum(float(residual @ residual))
     if total == 0 or min(model.shape) < 2:
         return 0.0
-    local = sp.csr_array((residual, (rows, cols)), shape=model.shape)
+    local = pattern.residual_matrix(residual)
     v0 = np.random.default_rng(seed).standard_normal(min(model.shape))
     U, _, Vt = spla.svds(SummedOperator(local, comm), k=1, v0=v0)
     a = U[rows, 0] * Vt[0, cols]

@@ -122,7 +122,9 @@ def truncate_product(A, B, k):
 # -- ridge fold-in ------------------------------------------------------------------------
 
 
-def ridge_fold_in(design, penalty, rows, cols, target, n_rows, *, accumulate="segments", unit=1.0):
+def ridge_fold_in(
+    design, penalty, rows, cols, target, n_rows, *, accumulate="segments", unit=1.0, comm=None
+):
     """Per-row ridge regressions against a shared design matrix.
 
     For every row ``t`` of the output, with ``J_t`` the columns observed in it,
@@ -171,6 +173,11 @@ def ridge_fold_in(design, penalty, rows, cols, target, n_rows, *, accumulate="se
         The weights are ``penalty · unit²``: a penalty relative to the
         design's scale (e.g. to its largest singular value) is given without
         forming a square that may overflow.
+    comm : Communicator or None
+        In a data-parallel fit (:mod:`dmc.core.distributed`), each process
+        holds some of the observations of every row: the normal equations are
+        summed over processes (``comm.sum_array``) before the solves, which
+        every process then makes alike ("sparse" only). None: one process.
 
     Returns
     -------
@@ -196,7 +203,8 @@ def ridge_fold_in(design, penalty, rows, cols, target, n_rows, *, accumulate="se
     True
     """
     K = design.shape[1]
-    c = _scale(design, target)
+    distributed = comm is not None and comm.distributed
+    c = _scale(design, target, comm.max if distributed else None)
     if c != 1.0:  # exact: a power of two
         design, target, unit = design / c, target / c, unit / c
     weights = np.asarray(penalty, dtype=np.float64) * (unit * unit if unit != 1.0 else 1.0)
@@ -206,17 +214,21 @@ def ridge_fold_in(design, penalty, rows, cols, target, n_rows, *, accumulate="se
     if accumulate == "mask":
         return _by_mask(design, D, rows, cols, target, n_rows)
     if accumulate == "sparse":
-        return _by_sparse(design, D, rows, cols, target, n_rows)
+        return _by_sparse(design, D, rows, cols, target, n_rows, comm if distributed else None)
     raise ValueError(
         "The 'accumulate' parameter must be 'segments', 'mask' or 'sparse'. "
         f"Got {accumulate!r} instead."
     )
 
 
-def _scale(design, target) -> float:
+def _scale(design, target, largest=None) -> float:
     """1, or a power of two near the largest magnitude of the design and target when
-    that is beyond 2^±200 (their squares and sums would overflow or underflow)."""
+    that is beyond 2^±200 (their squares and sums would overflow or underflow).
+
+    ``largest`` takes the largest of a number over processes (data-parallel fits)."""
     big = max(float(np.abs(design).max(initial=0.0)), float(np.abs(target).max(initial=0.0)))
+    if largest is not None:
+        big = largest(big)
     if big == 0.0 or 2.0**-200 <= big <= 2.0**200:
         return 1.0
     return 2.0 ** int(np.floor(np.log2(big)))
@@ -248,23 +260,43 @@ def _by_segments(X, D, rows, cols, target, n_rows):
     return Z
 
 
-def _by_sparse(X, D, rows, cols, target, n_rows):
+def _by_sparse(X, D, rows, cols, target, n_rows, comm=None):
     n, K = X.shape
+    if max(n_rows, n, rows.size) < 2**31:  # int32 indices: 12 bytes an entry, not 16
+        rows, cols = rows.astype(np.int32), cols.astype(np.int32)
     Y = sp.csr_array((target, (rows, cols)), shape=(n_rows, n))
-    S = Y.copy()
-    S.data = np.ones_like(S.data)
+    del rows, cols
     h = Y @ X
     Z = np.zeros((n_rows, K))
-    active = np.flatnonzero(np.diff(S.indptr))
+    active = np.flatnonzero(np.diff(Y.indptr))
     # the table of every column's outer product, in blocks of rows (bounded memory)
     outer = (X[:, :, None] * X[:, None, :]).reshape(n, K * K)
     batch = max(1, _BATCH_ENTRIES // (K * K))
+    if comm is not None:  # every process's sums first, then the same solves everywhere
+        G_all = np.zeros((n_rows, K * K))
+        for start in range(0, active.size, batch):
+            block = active[start : start + batch]
+            G_all[block] = _pattern(Y[block]) @ outer
+        G_all, h = comm.sum_array(G_all), comm.sum_array(h)
+        active = np.flatnonzero(comm.sum_array(np.diff(Y.indptr).astype(np.float64)))
+        for start in range(0, active.size, batch):
+            block = active[start : start + batch]
+            G = G_all[block].reshape(-1, K, K)
+            G[:, np.arange(K), np.arange(K)] += D
+            Z[block] = np.linalg.solve(G, h[block, :, None])[:, :, 0]
+        return Z
     for start in range(0, active.size, batch):
         block = active[start : start + batch]
-        G = (S[block] @ outer).reshape(-1, K, K)
+        G = (_pattern(Y[block]) @ outer).reshape(-1, K, K)
         G[:, np.arange(K), np.arange(K)] += D
         Z[block] = np.linalg.solve(G, h[block, :, None])[:, :, 0]
     return Z
+
+
+def _pattern(Y_block):
+    """The 0/1 pattern of a block of rows of a CSR array (``Y[block]`` is a copy)."""
+    Y_block.data[:] = 1.0
+    return Y_block
 
 
 def _by_mask(C, D, rows, cols, target, n_rows):

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 import torch
 from numpy.typing import ArrayLike
 
-from .._validation import as_plain_input, as_real_array, check_choice
+from .._validation import as_plain_input, as_real_array, check_bool, check_choice
 from .memory import check_dense_fits_in_memory
 
 __all__ = ["DUPLICATES", "Observations", "merge_repeats"]
@@ -133,6 +133,7 @@ class Observations:
         shape: tuple[int, int] | None = None,
         *,
         duplicates: str = "raise",
+        copy: bool = True,
     ) -> Observations:
         """Observed entries from ``(rows, cols, values)``.
 
@@ -141,6 +142,11 @@ class Observations:
         negative and out-of-range indices are refused, and so are indices
         beyond int64. A (row, col) pair given more than once follows
         ``duplicates``: "raise" (default), "mean", "first" or "last".
+
+        ``copy=False`` saves memory at scale: int64 indices and float64 values
+        already sorted row-major without repeats are kept as they are, as
+        read-only views (the caller must not change them afterwards); any other
+        input is copied as with ``copy=True``.
 
         Examples
         --------
@@ -175,7 +181,7 @@ class Observations:
                     f"Got {idx.min()} instead."
                 )
             shape = (int(rows.max()) + 1, int(cols.max()) + 1)
-        return cls._validated(rows, cols, values, shape, duplicates)
+        return cls._validated(rows, cols, values, shape, duplicates, copy=check_bool(copy, "copy"))
 
     @classmethod
     def from_any(cls, X: Any, *, duplicates: str = "raise") -> Observations:
@@ -207,7 +213,7 @@ class Observations:
 
     @classmethod
     def _validated(
-        cls, rows, cols, values, shape, duplicates="raise", values_name="values"
+        cls, rows, cols, values, shape, duplicates="raise", values_name="values", copy=True
     ) -> Observations:
         shape = _check_shape(shape)
         rows = _as_index_array(rows, "rows")
@@ -232,14 +238,19 @@ class Observations:
                 f"The {values_name!r} parameter must hold at least one observed entry. Got "
                 f"none for a matrix of shape {shape}."
             )
-        if shape[0] * shape[1] <= _INT64_MAX:
-            order = np.argsort(rows * shape[1] + cols, kind="stable")
-        else:  # row-major keys would overflow int64
-            order = np.lexsort((cols, rows))
-        rows, cols, values = rows[order], cols[order], values[order]
-        repeat = (rows[1:] == rows[:-1]) & (cols[1:] == cols[:-1])
-        if repeat.any():
-            rows, cols, values = _merge_repeats(rows, cols, values, repeat, duplicates)
+        if not copy and _sorted_row_major(rows, cols):
+            # the caller hands the arrays over: read-only views, no copy
+            rows, cols, values = (np.ascontiguousarray(a).view() for a in (rows, cols, values))
+        else:
+            if shape[0] * shape[1] <= _INT64_MAX:
+                order = np.argsort(rows * shape[1] + cols, kind="stable")
+            else:  # row-major keys would overflow int64
+                order = np.lexsort((cols, rows))
+            rows, cols, values = rows[order], cols[order], values[order]
+            del order
+            repeat = (rows[1:] == rows[:-1]) & (cols[1:] == cols[:-1])
+            if repeat.any():
+                rows, cols, values = _merge_repeats(rows, cols, values, repeat, duplicates)
         # Sorted row-major order: cache friendly gathers and deterministic sums.
         obs = cls(
             rows=np.ascontiguousarray(rows),
@@ -393,6 +404,17 @@ def _as_real_array(X, name: str) -> np.ndarray:
     if arr.size == 0:
         raise ValueError(f"The {name!r} parameter must not be empty. Got shape {arr.shape}.")
     return arr
+
+
+def _sorted_row_major(rows: np.ndarray, cols: np.ndarray) -> bool:
+    """Whether ``(rows, cols)`` are in strictly increasing row-major order (no repeats)."""
+    step = 1 << 22  # in blocks: no |Ω|-sized temporaries
+    for s in range(0, rows.size, step):
+        r, c = rows[s : s + step + 1], cols[s : s + step + 1]
+        dr = r[1:] - r[:-1]
+        if (dr < 0).any() or ((dr == 0) & (c[1:] <= c[:-1])).any():
+            return False
+    return True
 
 
 def _as_index_array(idx, name: str) -> np.ndarray:

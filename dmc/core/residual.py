@@ -54,11 +54,28 @@ def residual_direction(model, pattern: SampledPattern, seed: int) -> ResidualDir
     if total == 0 or min(model.shape) < 2:
         zeros = np.zeros(model.shape[0]), np.zeros(model.shape[1])
         return ResidualDirection(*zeros, 0.0, rows, cols, residual)
-    M = sp.csr_array((residual, (rows, cols)), shape=model.shape)
+    M = pattern.residual_matrix(residual)
     v0 = np.random.default_rng(seed).standard_normal(min(model.shape))
-    U, _, Vt = spla.svds(M, k=1, v0=v0)
+    U, _, Vt = spla.svds(real_operator(M), k=1, v0=v0)
     u, v = U[:, 0], Vt[0]
     a = u[rows] * v[cols]
     aa = float(a @ a)
     share = float(a @ residual) ** 2 / aa / total if aa > 0 else 0.0
     return ResidualDirection(u, v, share, rows, cols, residual)
+
+
+def real_operator(M: sp.csr_array) -> spla.LinearOperator:
+    """The real sparse matrix ``M`` as an operator whose adjoint is ``M.T``, a view.
+
+    scipy's own adjoint of a sparse matrix copies its values (``M.conj()``),
+    |Ω| numbers that a real matrix does not need.
+    """
+    Mt = M.T
+    return spla.LinearOperator(
+        M.shape,
+        matvec=M.__matmul__,
+        rmatvec=Mt.__matmul__,
+        matmat=M.__matmul__,
+        rmatmat=Mt.__matmul__,
+        dtype=M.dtype,
+    )

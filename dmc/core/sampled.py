@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from .observations import Observations
@@ -27,11 +28,11 @@ class SampledPattern:
         self.dtype = dtype
         self.device = device
         # Observations are sorted row-major, so (rows, cols) is already CSR order.
-        self.rows = torch.tensor(obs.rows, device=device)
-        self.cols = torch.tensor(obs.cols, device=device)
-        self.values = torch.tensor(obs.values, dtype=dtype, device=device)
+        # On the CPU the tensors share the observations' (read-only) memory.
+        self.rows = _shared(obs.rows, torch.int64, device)
+        self.cols = _shared(obs.cols, torch.int64, device)
+        self.values = _shared(obs.values, dtype, device)
         self._crow = _pointers(obs.rows, m, device)
-        self._zeros: torch.Tensor | None = None
         order = np.lexsort((obs.rows, obs.cols))  # column-major order for the transpose
         self._t_perm = torch.as_tensor(order, device=device)
         self._t_ccol = _pointers(obs.cols[order], n, device)
@@ -42,9 +43,10 @@ class SampledPattern:
 
     def sample(self, A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
         """Entries of ``A @ B.T`` at Ω, as a vector in the order of ``rows, cols``."""
-        if self._zeros is None:
-            self._zeros = torch.zeros(len(self), dtype=A.dtype, device=A.device)
-        template = _csr(self._crow, self.cols, self._zeros, self.shape)
+        # beta = 0: the template's values (finite observations) only give the
+        # sparsity pattern and are multiplied by zero, so no |Ω| zeros are kept
+        values = self.values if self.values.dtype == A.dtype else self.values.to(A.dtype)
+        template = _csr(self._crow, self.cols, values, self.shape)
         return torch.sparse.sampled_addmm(template, A, B.T, beta=0.0).values()
 
     def residual_times(self, r: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
@@ -55,6 +57,15 @@ class SampledPattern:
         """Rᵀ @ A where R is m x n with values r at Ω (zero elsewhere)."""
         m, n = self.shape
         return _csr(self._t_ccol, self._t_rows, r[self._t_perm], (n, m)) @ A
+
+    def residual_matrix(self, r: np.ndarray) -> sp.csr_array:
+        """R as a scipy CSR array with values ``r`` (a CPU array in the order of Ω).
+
+        Shares ``r`` and, on the CPU, the column indices where their dtype
+        allows: no COO-to-CSR conversion.
+        """
+        crow, cols = self._crow.cpu().numpy(), self.cols.cpu().numpy()
+        return sp.csr_array((r, cols, crow), shape=self.shape, copy=False)
 
 
 def sampled_dot(
@@ -91,6 +102,16 @@ class _SampledDot(torch.autograd.Function):
         grad_A = pattern.residual_times(grad, B) if ctx.needs_input_grad[0] else None
         grad_B = pattern.residual_t_times(grad, A) if ctx.needs_input_grad[1] else None
         return grad_A, grad_B, None
+
+
+def _shared(a: np.ndarray, dtype: torch.dtype, device) -> torch.Tensor:
+    """``a`` as a tensor: the same memory where dtype and device allow, else a copy."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # read-only arrays: never written to
+        t = torch.from_numpy(a)
+    if t.dtype == dtype and torch.device(device).type == "cpu":
+        return t
+    return t.to(device=device, dtype=dtype, copy=True)
 
 
 def _pointers(sorted_index: np.ndarray, size: int, device) -> torch.Tensor:

@@ -32,6 +32,7 @@ import numpy as np
 
 from .._validation import check_bool, check_choice
 from .fastcsv import read_plain
+from .parts import FilePart, check_part
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def read_ratings(
     sep: str | None = None,
     as_frame: bool = True,
     encoding: str = "utf-8",
+    part: tuple[int, int] | None = None,
 ) -> Any:
     """Read a ratings file into columns ``user``, ``item``, ``rating`` (+ ``timestamp``).
 
@@ -109,6 +111,14 @@ def read_ratings(
         columns, an empty file, a field too long for the CSV reader, a NUL
         character, or text not in ``encoding``; the message names the file,
         the row and the value.
+    part : (int, int) or None
+        ``(k, n)``: read only slice ``k`` of ``n`` of the file's lines, e.g.
+        ``(rank, world_size)`` for :class:`~dmc.recommend.RatingsModel` with
+        ``distributed=True``. The body (after the header) is cut into ``n``
+        byte ranges of equal size moved to line starts: every line is in
+        exactly one slice, and each rank reads about ``1/n`` of the file. Row
+        numbers in messages count within the slice. Needs an encoding whose
+        line end is the byte ``\n`` (UTF-8, Latin-1, ...).
 
     Examples
     --------
@@ -137,10 +147,16 @@ def read_ratings(
         ) from None
     if not path.is_file():
         raise FileNotFoundError(f"The 'path' parameter must name a file. Got {str(path)!r}.")
+    part = check_part(part)
+    if part is not None and "\n".encode(encoding) != b"\n":
+        raise ValueError(
+            "The 'part' parameter needs an encoding whose line end is the byte '\\n' "
+            f"(UTF-8, Latin-1, ...). Got part={part!r} with encoding={encoding!r}."
+        )
     # a UTF-8 byte-order mark is not part of the first field
     reading = "utf-8-sig" if codec == "utf-8" else encoding
     try:
-        return _read_ratings(path, fmt, columns, sep, as_frame, reading)
+        return _read_ratings(path, fmt, columns, sep, as_frame, reading, part)
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"The file {str(path)!r} must be text in the encoding {encoding!r}. Got byte "
@@ -154,9 +170,11 @@ def read_ratings(
         ) from None
 
 
-def _read_ratings(path, fmt, columns, sep, as_frame, encoding):
+def _read_ratings(path, fmt, columns, sep, as_frame, encoding, part=None):
     if fmt == "auto":
         fmt = _guess_format(path, encoding)
+    if part is not None:  # read as if the slice were the file (header included)
+        path = FilePart(path, *part, header=fmt in ("csv", "inter"))
     if sep is not None and (fmt != "csv" or not isinstance(sep, str) or len(sep) != 1):
         raise ValueError(
             "The 'sep' parameter must be one character, and only for format='csv'. "
@@ -255,7 +273,12 @@ def _is_number(text: str) -> bool:
 
 def _read_fields(path, sep, encoding, has_header, fmt):
     """Header (or None) and one numpy string array per column."""
-    with open(path, newline="", encoding=encoding) as fh:
+    opened = (
+        path.open_text(encoding, newline="")
+        if isinstance(path, FilePart)
+        else open(path, newline="", encoding=encoding)
+    )
+    with opened as fh:
         lines = _text_lines(fh, path)
         if len(sep) > 1:
             rows = (line.rstrip("\r\n").split(sep) for line in lines)

@@ -23,9 +23,10 @@ and ``fold_in`` return bitwise what the saved object returned (on CPU).
 
 What a file holds:
 
-* the constructor parameters (``get_params()``). Two of them are not data and
+* the constructor parameters (``get_params()``). Some of them are not data and
   are not kept: a ``callback`` is stored as None, and a ``random_state`` that
-  is a numpy Generator or RandomState as None (an int is kept). A numpy or
+  is a numpy Generator or RandomState as None (an int is kept). A
+  ``distributed`` process group is stored as True. A numpy or
   torch ``dtype`` is stored by its name ("float32") and a ``torch.device`` as
   its string; both select the same precision and device as before.
 * the model's state (``_get_state()``), a name for each entry: arrays as
@@ -332,6 +333,8 @@ def _storable_param(name, value):
     if name == "random_state":
         integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
         return value if value is None or integral else None
+    if name == "distributed":  # a process group is not data: True stands for it
+        return value if isinstance(value, bool) else value is not None
     if isinstance(value, torch.device):
         return str(value)
     if isinstance(value, torch.dtype):

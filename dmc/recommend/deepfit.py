@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from ..core.complete import DEGENERATE_WARNING, CompletionResult, complete
+from ..core.distributed import SINGLE, Communicator
 from ..core.linalg import truncate_product
+from ..core.observations import Observations
 from ..exceptions import ConvergenceWarning
 from .shrinkage import ShrinkagePrior
 
@@ -31,11 +33,13 @@ def deep_fit(
     dtype: Any,
     device: Any,
     verbose: bool,
+    distributed: Any = False,
 ) -> CompletionResult:
     """:func:`dmc.complete` of the residuals ``obs = (u, i, residual, shape)``.
 
     With the settings ``opts`` (:func:`~.config.resolve_options`) and a seed
-    drawn from ``rng``.
+    drawn from ``rng``; ``distributed`` as :func:`dmc.complete` takes it (each
+    rank passes its own residuals).
     """
     seed = int(rng.integers(2**31 - 1))
     with warnings.catch_warnings():
@@ -45,7 +49,8 @@ def deep_fit(
         # in prior_from_deep_fit (their factors are zeroed)
         warnings.filterwarnings("ignore", DEGENERATE_WARNING, UserWarning)
         return complete(
-            obs,
+            # the residuals and index arrays are the model's own: no copies
+            Observations.from_triplets(*obs, copy=False),
             rank=opts["rank"],
             depth=opts["depth"],
             method=opts["method"],
@@ -59,6 +64,7 @@ def deep_fit(
             device=device,
             random_state=seed,
             verbose=verbose,
+            distributed=distributed,
         )
 
 
@@ -70,6 +76,7 @@ def prior_from_deep_fit(
     m: int,
     n: int,
     k: int,
+    comm: Communicator = SINGLE,
 ) -> tuple[np.ndarray, np.ndarray, ShrinkagePrior]:
     """Latent factors ``(A, B)`` of the deep fit and the prior they imply.
 
@@ -80,13 +87,15 @@ def prior_from_deep_fit(
     """
     A, B = latent_factors(result.factors(), k)
     # rows without a rating in the fitted part hold only their initial values
-    A[np.bincount(u, minlength=m) == 0] = 0.0
-    B[np.bincount(i, minlength=n) == 0] = 0.0
+    user_active = comm.sum_array(np.bincount(u, minlength=m).astype(np.float64)) > 0
+    item_active = comm.sum_array(np.bincount(i, minlength=n).astype(np.float64)) > 0
+    A[~user_active] = 0.0
+    B[~item_active] = 0.0
     fitted = result.predict(u, i)
-    noise = float(np.mean((residual - fitted) ** 2))
+    noise = comm.sum(float(np.sum((residual - fitted) ** 2))) / comm.sum(float(residual.size))
     prior = ShrinkagePrior(
-        user_cov=_active_cov(A, u, m),
-        item_cov=_active_cov(B, i, n),
+        user_cov=_active_cov(A, user_active),
+        item_cov=_active_cov(B, item_active),
         noise=max(noise, 1e-12),
     )
     return A, B, prior
@@ -107,8 +116,7 @@ def latent_factors(factors: Sequence[Any], k: int) -> tuple[np.ndarray, np.ndarr
     return A_k, B_k
 
 
-def _active_cov(F, idx, size):
+def _active_cov(F, active):
     """Second moment of the rows of F that the fit saw (rows with observations)."""
-    active = np.bincount(idx, minlength=size) > 0
     rows = F[active]
     return rows.T @ rows / max(rows.shape[0], 1)

@@ -37,6 +37,12 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 
 from .._validation import all_or_nothing, check_bool, check_random_state
+from ..core.distributed import (
+    agreed_seed,
+    check_same_on_every_rank,
+    communicator,
+    on_every_rank,
+)
 from ..io import persistence, storable
 from .biases import fit_biases
 from .config import resolve_options, resolve_rating_range
@@ -48,6 +54,7 @@ from .inputs import as_id_vector, as_ratings, check_hashable_id, object_array, p
 from .neighbours import NeighboursMixin
 from .recommending import RecommendMixin
 from .seen import SeenItems
+from .sharded import global_index, global_pairs, validation_mask
 from .shrinkage import ShrinkagePrior, choose_shrinkage, shrink, solve_user
 
 logger = logging.getLogger(__name__)
@@ -155,6 +162,16 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
         Seeds the validation split and the deep fit.
     verbose : bool, default False
         Progress bar of the deep fit.
+    distributed : bool or torch.distributed ProcessGroup, default False
+        Data-parallel fit on every process (rank) of an initialised process
+        group (True: the default group), each ``fit`` call given that rank's
+        shard of the ratings: the ids, the mean, the biases, the sums of the
+        deep fit and of the ridge systems, and the validation split (a seeded
+        hash of each pair) are global, so every rank ends with the same model,
+        equal to a single-process fit on all the ratings up to rounding. A
+        (user, item) pair must sit on one rank (``duplicates`` merges repeats
+        within a rank). ``random_state`` must be an int or None. See
+        docs/distributed.md.
 
     Attributes
     ----------
@@ -229,6 +246,7 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
         device: Any = "cpu",
         random_state: int | np.random.Generator | None = None,
         verbose: bool = False,
+        distributed: Any = False,
     ):
         self.method = method
         self.rank = rank
@@ -250,6 +268,7 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.distributed = distributed
 
     # -- fitting -------------------------------------------------------------------
 
@@ -279,12 +298,18 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
 
     def _fit(self, users, items, ratings):
         start = time.perf_counter()
-        users, items, ratings = triplets(users, items, ratings)
-        opts = resolve_options(self)
-        rng = check_random_state(self.random_state)
+        comm = communicator(self.distributed, "RatingsModel.fit")
 
-        user_index, u = IdIndex.build(users, "users")
-        item_index, i = IdIndex.build(items, "items")
+        def parse():
+            parsed = triplets(users, items, ratings)
+            return parsed, resolve_options(self)
+
+        (users, items, ratings), opts = on_every_rank(comm, parse, "RatingsModel.fit")
+        check_same_on_every_rank(comm, _shared_settings(self), "RatingsModel.fit")
+        rng = check_random_state(agreed_seed(comm, self.random_state))
+
+        user_index, u = global_index(comm, users, "users")
+        item_index, i = global_index(comm, items, "items")
         u, i, r, n_dup = merge_duplicate_ratings(
             u, i, ratings, user_index, item_index, opts["duplicates"]
         )
@@ -295,42 +320,68 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
                 f"[1, {min(m, n)}]. Got {opts['rank']} instead."
             )
         self._user_index, self._item_index = user_index, item_index
-        self.n_duplicates_ = n_dup
-        self.rating_range_ = resolve_rating_range(self.rating_range, r)
+        self.n_duplicates_ = int(comm.sum(float(n_dup)))
+        if self.rating_range is None and comm.distributed:
+            self.rating_range_ = (-comm.max(-float(r.min())), comm.max(float(r.max())))
+        else:
+            self.rating_range_ = resolve_rating_range(self.rating_range, r)
 
-        # internal validation part, for choosing the shrinkage
+        # internal validation part, for choosing the shrinkage: a seeded hash of
+        # each (user, item) pair decides, whichever rank holds it
         auto = opts["shrinkage"] == "auto"
-        n_val = int(round(opts["validation_fraction"] * r.size)) if auto else 0
-        if auto and (n_val < 10 or r.size - n_val < 10):
-            logger.info("too few ratings (%d) for a validation split: shrinkage 1.0", r.size)
-            auto, n_val = False, 0
-        perm = rng.permutation(r.size)
-        fit_part, val_part = np.sort(perm[n_val:]), np.sort(perm[:n_val])
+        split_seed = int(rng.integers(2**63 - 1))
+        held = validation_mask(u, i, n, opts["validation_fraction"], split_seed)
+        n_total, n_val = comm.sum(float(r.size)), comm.sum(float(held.sum())) if auto else 0.0
+        if auto and (n_val < 10 or n_total - n_val < 10):
+            logger.info("too few ratings (%d) for a validation split: shrinkage 1.0", n_total)
+            auto, n_val = False, 0.0
+        if not auto:
+            held[:] = False
+        # the fit part first, then the validation part, each in (user, item) order;
+        # both are views of the reordered ratings (no copies at scale)
+        n_fit = r.size - int(held.sum())
+        if n_fit < r.size:
+            order = np.concatenate([np.flatnonzero(~held), np.flatnonzero(held)])
+            u, i, r = u[order], i[order], r[order]
+            del order
+        del held
 
         # step 1: biases
-        u_fit, i_fit, r_fit = u[fit_part], i[fit_part], r[fit_part]
-        mu = float(r_fit.mean())
+        u_fit, i_fit, r_fit = u[:n_fit], i[:n_fit], r[:n_fit]
+        mu = comm.sum(float(r_fit.sum())) / comm.sum(float(n_fit))
         bu, bi = fit_biases(
-            u_fit, i_fit, r_fit - mu, m, n, opts["user_bias_reg"], opts["item_bias_reg"]
+            u_fit,
+            i_fit,
+            r_fit - mu,
+            m,
+            n,
+            opts["user_bias_reg"],
+            opts["item_bias_reg"],
+            comm=comm,
         )
         # step 2: the deep fit of what the biases leave over, and the prior it implies
         residual = r_fit - mu - bu[u_fit] - bi[i_fit]
         obs = (u_fit, i_fit, residual, (m, n))
-        result = deep_fit(obs, opts, rng, self.dtype, self.device, self.verbose)
-        A, B, prior = prior_from_deep_fit(result, u_fit, i_fit, residual, m, n, 2 * opts["rank"])
+        result = deep_fit(
+            obs, opts, rng, self.dtype, self.device, self.verbose, distributed=self.distributed
+        )
+        A, B, prior = prior_from_deep_fit(
+            result, u_fit, i_fit, residual, m, n, 2 * opts["rank"], comm
+        )
+        del obs, residual
 
         # step 3: shrinkage, its scale chosen on the validation part
         self.validation_rmse_ = {}
         if auto:
-            val = (u[val_part], i[val_part], r[val_part])
+            val = (u[n_fit:], i[n_fit:], r[n_fit:])
             alpha, self.validation_rmse_ = choose_shrinkage(
-                (u_fit, i_fit, r_fit), val, mu, bi, A, B, prior, opts, self.rating_range_
+                (u_fit, i_fit, r_fit), val, mu, bi, A, B, prior, opts, self.rating_range_, comm
             )
         else:
             alpha = 1.0 if opts["shrinkage"] == "auto" else opts["shrinkage"]
 
-        mu = float(r.mean())
-        state = shrink(u, i, r, mu, bi, A, B, prior, alpha, opts)
+        mu = comm.sum(float(r.sum())) / n_total
+        state = shrink(u, i, r, mu, bi, A, B, prior, alpha, opts, comm)
         self.global_mean_ = mu
         self.user_bias_, self.item_bias_ = state.user_bias, state.item_bias
         self.user_factors_, self.item_factors_ = state.A, state.B
@@ -339,10 +390,14 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
         self.completion_ = result
         self._prior = prior
         self._opts = opts
-        self._seen = SeenItems.build(u, i, m)
+        self._seen = SeenItems.build(*global_pairs(comm, u, i), m)
         self.fit_seconds_ = time.perf_counter() - start
         logger.info(
-            "fitted %d ratings of %d users and %d items in %.2f s", r.size, m, n, self.fit_seconds_
+            "fitted %d ratings of %d users and %d items in %.2f s",
+            n_total,
+            m,
+            n,
+            self.fit_seconds_,
         )
         return self
 
@@ -568,3 +623,11 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
                 "The '_opts' attribute of a RatingsModel must hold the options that fit "
                 f"resolves. Got {self._opts!r:.200} instead."
             )
+
+
+def _shared_settings(model: RatingsModel) -> dict:
+    """The parameters that every rank of a data-parallel fit must share."""
+    params = model.get_params(deep=False)
+    for own in ("device", "verbose", "distributed"):  # each rank may have its own
+        params.pop(own)
+    return {"the parameters": repr(sorted(params.items()))}

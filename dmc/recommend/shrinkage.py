@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..core.distributed import SINGLE, Communicator
 from ..core.linalg import ridge_fold_in
 from ..io import storable
 from .config import SHRINKAGE_GRID
@@ -73,21 +74,24 @@ def choose_shrinkage(
     prior: ShrinkagePrior,
     opts: dict[str, Any],
     rating_range: tuple[float, float],
+    comm: Communicator = SINGLE,
 ) -> tuple[float, dict[float, float]]:
     """The α of :data:`SHRINKAGE_GRID` whose shrinkage predicts ``val`` best.
 
     ``fit`` and ``val`` are ``(u, i, r)`` triplets: the ratings the sweeps see
     and the held-out ones, on which the predictions clipped to
     ``rating_range`` are scored. Returns α and the validation RMSE of each α
-    tried (the smallest α on ties).
+    tried (the smallest α on ties). ``comm`` sums over the ranks of a
+    data-parallel fit, each with its own ``fit`` and ``val`` ratings.
     """
     u_val, i_val, y_val = val
+    n_val = comm.sum(float(y_val.size))
     scores = {}
     for alpha in SHRINKAGE_GRID:
-        state = shrink(*fit, mu, bi, A, B, prior, alpha, opts)
+        state = shrink(*fit, mu, bi, A, B, prior, alpha, opts, comm)
         pred = state.predict(u_val, i_val, mu)
         pred = np.clip(pred, *rating_range)
-        scores[alpha] = float(np.sqrt(np.mean((pred - y_val) ** 2)))
+        scores[alpha] = float(np.sqrt(comm.sum(float(np.sum((pred - y_val) ** 2))) / n_val))
     alpha = min(scores, key=scores.__getitem__)
     logger.info(
         "shrinkage: validation RMSE %s, chose %g",
@@ -108,16 +112,19 @@ def shrink(
     prior: ShrinkagePrior,
     alpha: float,
     opts: dict[str, Any],
+    comm: Communicator = SINGLE,
 ) -> ShrinkageFit:
     """Users, then items, then users: ridge re-solves of (bias, latent vector).
 
     ``bi`` are the item biases of step 1, the starting point of the first sweep.
+    ``comm`` sums the normal equations over the ranks of a data-parallel fit.
     """
     m, n = A.shape[0], B.shape[0]
     ridge = prior.noise * alpha
-    bu, A = ridge_rows(u, i, r - mu - bi[i], m, B, prior.user_cov, ridge, opts["user_bias_reg"])
-    bi, B = ridge_rows(i, u, r - mu - bu[u], n, A, prior.item_cov, ridge, opts["item_bias_reg"])
-    bu, A = ridge_rows(u, i, r - mu - bi[i], m, B, prior.user_cov, ridge, opts["user_bias_reg"])
+    user_reg, item_reg = opts["user_bias_reg"], opts["item_bias_reg"]
+    bu, A = ridge_rows(u, i, r - mu - bi[i], m, B, prior.user_cov, ridge, user_reg, comm)
+    bi, B = ridge_rows(i, u, r - mu - bu[u], n, A, prior.item_cov, ridge, item_reg, comm)
+    bu, A = ridge_rows(u, i, r - mu - bi[i], m, B, prior.user_cov, ridge, user_reg, comm)
     return ShrinkageFit(bu, bi, A, B)
 
 
@@ -153,6 +160,7 @@ def ridge_rows(
     cov: np.ndarray,
     ridge: float,
     bias_reg: float,
+    comm: Communicator = SINGLE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per row ``t``: ``(b_t, a_t)`` minimising
 
@@ -171,7 +179,7 @@ def ridge_rows(
     D = np.full(X.shape[1], ridge)
     D[0] = bias_reg
     D += 1e-12  # rows with a single rating and no penalty stay solvable
-    Z = ridge_fold_in(X, D, rows, cols, target, n_rows, accumulate="sparse")
+    Z = ridge_fold_in(X, D, rows, cols, target, n_rows, accumulate="sparse", comm=comm)
     b = Z[:, 0]
     a = Z[:, 1:] @ T.T if k else np.zeros((n_rows, 0))
     return b, a

@@ -91,3 +91,38 @@ BAD = [
 def test_bad_input_names_the_parameter(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_copy_false_keeps_sorted_arrays_as_read_only_views():
+    rows, cols = np.array([0, 0, 1, 2]), np.array([1, 2, 0, 0])
+    values = np.array([1.0, 2.0, 3.0, 4.0])
+    obs = Observations.from_triplets(rows, cols, values, (3, 3), copy=False)
+    assert all(
+        np.shares_memory(a, b)
+        for a, b in zip((obs.rows, obs.cols, obs.values), (rows, cols, values))
+    )
+    assert not obs.values.flags.writeable and values.flags.writeable  # the caller's stay writable
+    same = Observations.from_triplets(rows, cols, values, (3, 3))
+    assert not np.shares_memory(same.values, values)
+    for a, b in zip((obs.rows, obs.cols, obs.values), (same.rows, same.cols, same.values)):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "rows, cols",
+    [([1, 0, 2], [0, 1, 0]), ([0, 0, 1], [2, 1, 0]), ([0, 0, 1], [1, 1, 0])],
+    ids=["rows unsorted", "cols unsorted in a row", "a repeat"],
+)
+def test_copy_false_copies_what_is_not_sorted_row_major(rows, cols):
+    values = np.array([1.0, 2.0, 3.0])
+    obs = Observations.from_triplets(
+        np.array(rows), np.array(cols), values, (3, 3), copy=False, duplicates="mean"
+    )
+    assert not np.shares_memory(obs.values, values)
+    expected = Observations.from_triplets(rows, cols, values, (3, 3), duplicates="mean")
+    assert np.array_equal(obs.values, expected.values) and np.array_equal(obs.cols, expected.cols)
+
+
+def test_copy_must_be_a_bool():
+    with pytest.raises(TypeError, match="'copy' parameter"):
+        Observations.from_triplets([0], [0], [1.0], copy="no")

@@ -35,6 +35,7 @@ PARAMS = dict(
     device="cpu",
     random_state=5,
     verbose=False,
+    distributed=False,
 )
 
 

@@ -1,0 +1,80 @@
+"""What a ratings fit shares between the ranks of a data-parallel fit.
+
+With ``RatingsModel(distributed=True)`` each process (rank) holds its own shard
+of the ratings; the fit needs a few things to be global (see
+:mod:`dmc.core.distributed` for the communicator):
+
+* the ids (:func:`global_index`): the union of every rank's user and item ids,
+  so that every rank numbers them alike;
+* the validation split (:func:`validation_mask`): decided by a seeded hash of
+  each (user, item) pair, so that a rating goes to the same part whichever rank
+  holds it, and a single-process fit makes the same split;
+* sums (the mean, the biases' and the ridge systems' normal equations, the
+  validation error), through the communicator's ``sum_array``;
+* the items each user has rated (:func:`global_pairs`), for ``recommend``.
+
+In a single process the communicator is :data:`~dmc.core.distributed.SINGLE`
+and every function here is what the single-process fit does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.distributed import Communicator
+from .ids import IdIndex
+
+__all__ = ["global_index", "global_pairs", "validation_mask"]
+
+_BLOCK = 1 << 22
+
+
+def global_index(comm: Communicator, values: np.ndarray, name: str) -> tuple[IdIndex, np.ndarray]:
+    """The index of the ids of every rank, and the index of each of ``values``."""
+    if not comm.distributed:
+        return IdIndex.build(values, name)
+    local, _ = IdIndex.build(values, name)
+    everyone = np.concatenate([np.asarray(ids) for ids in comm.gather_objects(local.ids)])
+    index, _ = IdIndex.build(everyone, name)
+    return index, index.lookup(values)
+
+
+def validation_mask(
+    u: np.ndarray, i: np.ndarray, n_items: int, fraction: float, seed: int
+) -> np.ndarray:
+    """True for the ratings of the validation part: about ``fraction`` of them.
+
+    A pair ``(u, i)`` is in it when a seeded hash (splitmix64) of ``u n + i``
+    falls below ``fraction``: the split does not depend on the order of the
+    ratings or on how they are spread over ranks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> u, i = np.repeat(np.arange(100), 100), np.tile(np.arange(100), 100)
+    >>> mask = validation_mask(u, i, 100, 0.1, seed=0)
+    >>> round(float(mask.mean()), 2)
+    0.1
+    >>> bool((validation_mask(u[::-1], i[::-1], 100, 0.1, seed=0) == mask[::-1]).all())
+    True
+    """
+    out = np.empty(u.size, dtype=bool)
+    threshold = np.uint64(min(int(fraction * 2.0**64), 2**64 - 1))
+    salt = np.uint64((int(seed) * 0x9E3779B97F4A7C15) % 2**64)
+    with np.errstate(over="ignore"):
+        for s in range(0, u.size, _BLOCK):
+            z = u[s : s + _BLOCK].astype(np.uint64) * np.uint64(n_items)
+            z += i[s : s + _BLOCK].astype(np.uint64)
+            z += salt
+            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            z ^= z >> np.uint64(31)
+            out[s : s + _BLOCK] = z < threshold
+    return out
+
+
+def global_pairs(comm: Communicator, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (user, item) index pairs of every rank (each rank gets them all)."""
+    if not comm.distributed:
+        return u, i
+    return comm.gather_array(u), comm.gather_array(i)
