@@ -45,7 +45,7 @@ from ..core.distributed import (
 )
 from ..io import persistence, storable
 from .biases import fit_biases
-from .config import resolve_options, resolve_rating_range
+from .config import FINAL_SWEEPS, resolve_options, resolve_rating_range
 from .deepfit import deep_fit, prior_from_deep_fit
 from .duplicates import dedupe, merge_duplicate_ratings
 from .foldin import FoldInMixin
@@ -107,7 +107,9 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
        Its factors (for "original" the ``2 r̂`` leading singular directions of
        ``W``) give the latent space and, through their spread, the prior of step 3.
     3. **Shrinkage.** Each user's ``(b_u, a_u)``, then each item's, then each
-       user's again, is re-solved by ridge regression against the other side,
+       user's again (six item-user rounds in the final solve,
+       :data:`~dmc.recommend.config.FINAL_SWEEPS`), is re-solved by ridge
+       regression against the other side,
        with the empirical-Bayes prior that the deep fit implies (second moment
        of its factors, variance of its residuals) scaled by ``shrinkage``. The
        fewer ratings a user or item has, the more the prior pulls its bias and
@@ -381,7 +383,7 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
             alpha = 1.0 if opts["shrinkage"] == "auto" else opts["shrinkage"]
 
         mu = comm.sum(float(r.sum())) / n_total
-        state = shrink(u, i, r, mu, bi, A, B, prior, alpha, opts, comm)
+        state = shrink(u, i, r, mu, bi, A, B, prior, alpha, opts, comm, sweeps=FINAL_SWEEPS)
         self.global_mean_ = mu
         self.user_bias_, self.item_bias_ = state.user_bias, state.item_bias
         self.user_factors_, self.item_factors_ = state.A, state.B

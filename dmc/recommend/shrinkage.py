@@ -113,18 +113,23 @@ def shrink(
     alpha: float,
     opts: dict[str, Any],
     comm: Communicator = SINGLE,
+    sweeps: int = 1,
 ) -> ShrinkageFit:
-    """Users, then items, then users: ridge re-solves of (bias, latent vector).
+    """Users, then ``sweeps`` times items and users: ridge re-solves of (bias, latent vector).
 
     ``bi`` are the item biases of step 1, the starting point of the first sweep.
     ``comm`` sums the normal equations over the ranks of a data-parallel fit.
+    Each sweep lowers the same penalised least-squares objective (alternating
+    exact minimisation), so more sweeps move the vectors further from the deep
+    fit's towards that objective's minimum.
     """
     m, n = A.shape[0], B.shape[0]
     ridge = prior.noise * alpha
     user_reg, item_reg = opts["user_bias_reg"], opts["item_bias_reg"]
     bu, A = ridge_rows(u, i, r - mu - bi[i], m, B, prior.user_cov, ridge, user_reg, comm)
-    bi, B = ridge_rows(i, u, r - mu - bu[u], n, A, prior.item_cov, ridge, item_reg, comm)
-    bu, A = ridge_rows(u, i, r - mu - bi[i], m, B, prior.user_cov, ridge, user_reg, comm)
+    for _ in range(sweeps):
+        bi, B = ridge_rows(i, u, r - mu - bu[u], n, A, prior.item_cov, ridge, item_reg, comm)
+        bu, A = ridge_rows(u, i, r - mu - bi[i], m, B, prior.user_cov, ridge, user_reg, comm)
     return ShrinkageFit(bu, bi, A, B)
 
 
