@@ -2,6 +2,7 @@
 
     python bench/imputation.py                      # everything, 3 seeds (about 30 min)
     python bench/imputation.py --datasets digits wine --seeds 1
+    python bench/imputation.py --unrefined          # also dmc with refine_rounds=0
 
 For each dataset and missing fraction (entries hidden uniformly at random, with
 a seeded mask; one entry of every row kept), every imputer fills the same
@@ -135,7 +136,7 @@ def soft_impute():
     return lambda: Standardized(fancyimpute.soft_impute.SoftImpute(verbose=False))
 
 
-def imputers(n_features, seed):
+def imputers(n_features, seed, unrefined=False):
     out = {
         "SimpleImputer": lambda: SimpleImputer(),
         "KNNImputer": lambda: KNNImputer(),
@@ -148,6 +149,8 @@ def imputers(n_features, seed):
     if soft is not None:
         out["SoftImpute"] = soft
     out["dmc"] = lambda: dmc.DeepMatrixCompletion(random_state=seed)
+    if unrefined:  # the defaults before refine_rounds
+        out["dmc unrefined"] = lambda: dmc.DeepMatrixCompletion(refine_rounds=0, random_state=seed)
     return out
 
 
@@ -162,7 +165,7 @@ def run_one(make, X_missing):
     return filled, seconds, stop, sorted({type(w.message).__name__ for w in caught})
 
 
-def noisy_low_rank(seed):
+def noisy_low_rank(seed, unrefined=False):
     """Issue 14's case: error of the estimator's defaults against the clean matrix."""
     problem = dmc.make_problem((500, 500), 5, fraction=0.2, condition_number=5, random_state=seed)
     obs = problem.observations
@@ -174,10 +177,11 @@ def noisy_low_rank(seed):
     rows = []
     for name, make in (
         ("dmc", lambda: dmc.DeepMatrixCompletion(random_state=seed)),
+        ("dmc unrefined", lambda: dmc.DeepMatrixCompletion(refine_rounds=0, random_state=seed)),
         ("SoftImpute", soft_impute()),
         ("KNNImputer", lambda: KNNImputer()),
     ):
-        if make is None:
+        if make is None or (name == "dmc unrefined" and not unrefined):
             continue
         filled, seconds, stop, caught = run_one(make, X)
         error = float(np.linalg.norm(filled - truth) / np.linalg.norm(truth))
@@ -230,19 +234,22 @@ def main(argv=None):
     parser.add_argument("--fractions", nargs="+", type=float, default=[0.3, 0.7])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--skip", nargs="*", default=[], help="imputers not to run")
+    parser.add_argument(
+        "--unrefined", action="store_true", help="also dmc with refine_rounds=0 (the old defaults)"
+    )
     args = parser.parse_args(argv)
     print(f"# {platform.platform()}, Python {platform.python_version()}, dmc {dmc.__version__}")
     rows, noisy = [], []
     for name in args.datasets:
         if name == "noisy_low_rank":
             for seed in range(args.seeds):
-                noisy.extend(noisy_low_rank(seed))
+                noisy.extend(noisy_low_rank(seed, args.unrefined))
             continue
         for fraction in args.fractions:
             for seed in range(args.seeds):
                 X, truth = load(name, seed)
                 X_missing, hidden = hide(X, fraction, seed)
-                for imputer, make in imputers(X.shape[1], seed).items():
+                for imputer, make in imputers(X.shape[1], seed, args.unrefined).items():
                     if imputer in args.skip:
                         continue
                     filled, seconds, stop, caught = run_one(make, X_missing)

@@ -10,7 +10,6 @@ machine.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import sys
 import warnings
@@ -26,7 +25,6 @@ from tqdm import tqdm
 
 from .._validation import all_or_nothing, check_float
 from ..core.complete import DEGENERATE_WARNING, complete
-from ..core.linalg import column_space
 from ..io import load, save, storable
 from . import filling, state
 from .heldout import DEFAULT_SCORING_SEED, heldout_score
@@ -44,7 +42,7 @@ from .params import (
     named,
 )
 from .scaling import fit_scaled
-from .validation import ALPHA_GRID
+from .spectral import MAX_COMPONENTS, check_refine_rounds, refine_fit
 
 __all__ = ["DeepMatrixCompletion"]
 
@@ -128,6 +126,13 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         the value of :data:`dmc.impute.validation.ALPHA_GRID` with the best
         held-out score under ``early_stopping`` (1e-6 without it); the value
         used is ``fold_in_alpha_``.
+    refine_rounds : int, default 3
+        After the fit, up to this many rounds of: complete the training matrix
+        by fold-in, soft-threshold its singular values and fold in on them, the
+        threshold and ridge chosen on the held-out entries of ``early_stopping``;
+        a round is kept only if it predicts them better (``refine_rounds_``; see
+        :mod:`dmc.impute.spectral`). 0, no early stopping or a fixed
+        ``fold_in_alpha``: the fit's own components.
     missing_values : float, default np.nan
         The placeholder of a missing entry, as in scikit-learn's imputers: NaN,
         or a number such as -1 or 0 (every entry equal to it is missing);
@@ -180,13 +185,16 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         Column side of the fitted matrix, ``S Vᵀ`` from its thin SVD
         ``U S Vᵀ`` (computed from ``CompletionResult.factors()``); the fitted
         training rows are ``U @ components_``. Components below
-        ``√eps · s_max`` of the training dtype are dropped.
+        ``√eps · s_max`` of the training dtype are dropped. After a kept
+        ``refine_rounds`` round: the thresholded ``S Vᵀ`` of the completed matrix.
     singular_values_ : ndarray of shape (n_components_,)
-        Singular values of the fitted matrix, largest first.
+        Singular values of the fitted matrix (or the refined ones), largest first.
     n_components_ : int
-        Number of kept components (at most the factorization's width).
+        Number of kept components (at most the factorization's width, or
+        ``max(100, 2 rank_)`` refined).
     completed_ : ndarray of shape (n_samples, n_features_in_)
-        The training matrix completed by the trained model (observed entries
+        The training matrix completed by the trained model (by the refined fold-in
+        after a kept ``refine_rounds`` round; observed entries
         kept), every feature included; rows without observed entries hold
         ``column_means_``, features without observed entries 0 (within the
         bounds).
@@ -201,6 +209,8 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         The iteration whose parameters were kept (``early_stopping``), else None.
     fold_in_alpha_ : float
         The fold-in's ridge penalty used by ``transform``.
+    refine_rounds_ : int
+        The rounds of ``refine_rounds`` kept (0: the fit's own components).
     converged_ : bool
         Whether training stopped by a rule other than ``max_iter``.
     stop_reason_ : str
@@ -295,6 +305,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         validation_fraction: float = 0.1,
         patience: int = 200,
         fold_in_alpha: float | str = "auto",
+        refine_rounds: int = 3,
         missing_values: float = np.nan,
         add_indicator: bool = False,
         keep_empty_features: bool = False,
@@ -323,6 +334,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.fold_in_alpha = fold_in_alpha
+        self.refine_rounds = refine_rounds
         self.missing_values = missing_values
         self.add_indicator = add_indicator
         self.keep_empty_features = keep_empty_features
@@ -367,6 +379,7 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         if not is_auto(self.fold_in_alpha):
             named(check_float, self.fold_in_alpha, "fold_in_alpha", low=0.0, low_open=True)
         check_standardize(self.standardize)
+        refine_rounds = check_refine_rounds(self.refine_rounds)
         for name in ("early_stopping", "add_indicator", "keep_empty_features"):
             check_flag(getattr(self, name), name)
         verbosity = check_verbose(self.verbose)
@@ -423,35 +436,31 @@ class DeepMatrixCompletion(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         self.standardize_ = chosen.standardized
         self._shift, self._scale = np.zeros(n), np.ones(n)
         self._shift[keep_cols], self._scale[keep_cols] = chosen.shift, chosen.scale
-        result, score = chosen.result, chosen.score
+        result = chosen.result
         self.best_iteration_ = result.best_iteration
         self.n_iter_ = int(result.n_iter)
         self.converged_ = bool(result.converged)
         self.stop_reason_ = result.stop_reason
         self.history_ = {key: np.asarray(values) for key, values in result.history.items()}
 
-        A, B = result.factors()
-        s, Vt = column_space(A, B)
-        cutoff = math.sqrt(np.finfo(A.dtype).eps) * (s[0] if s.size else 0.0)
-        kept = s > cutoff
-        self.singular_values_ = s[kept]
+        # the fit's components, refined on the completed matrix (dmc/impute/spectral.py)
+        refined = refine_fit(X_fit, chosen, refine_rounds, max(MAX_COMPONENTS, 2 * self.rank_))
+        self.refine_rounds_, self.singular_values_ = refined.rounds, refined.singular_values
         # an empty training column gets no component: transform fills it with its mean
-        self.components_ = np.zeros((int(kept.sum()), n))
-        self.components_[:, keep_cols] = s[kept, None] * Vt[kept]
-        self.n_components_ = int(kept.sum())
-        s_max = float(s[0]) if s.size else 0.0
+        self.components_ = np.zeros((refined.singular_values.size, n))
+        self.components_[:, keep_cols] = refined.components
+        self.n_components_ = int(refined.singular_values.size)
         # the fold-in's ridge α s_max², as α in units of s_max² (s_max² overflows above 1e154)
         if not is_auto(self.fold_in_alpha):
             self.fold_in_alpha_ = float(self.fold_in_alpha)
-        else:  # the α of the best held-out score, or the smallest of the grid
-            self.fold_in_alpha_ = score.best_alpha if score is not None else ALPHA_GRID[0]
-        self._penalty, self._penalty_unit = self.fold_in_alpha_, (s_max if s_max > 0 else 1.0)
+        else:  # the α of the best held-out score (refined), or the smallest of the grid
+            self.fold_in_alpha_ = refined.alpha
+        self._penalty, self._penalty_unit = self.fold_in_alpha_, refined.unit
 
-        W = result.to_dense().astype(np.float64, copy=False)
-        W = W * self._scale[keep_cols] + self._shift[keep_cols]
+        W = result.to_dense() if refined.completed is None else refined.completed
+        W = W.astype(np.float64, copy=False) * self._scale[keep_cols] + self._shift[keep_cols]
         completed = np.empty((m, n), dtype=np.float64)
         bounds = (self._min_value, self._max_value)
-        completed = np.empty((m, n), dtype=np.float64)
         completed[np.ix_(keep_rows, keep_cols)] = filling.clipped(
             W, *(bound[keep_cols] for bound in bounds)
         )

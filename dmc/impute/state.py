@@ -86,6 +86,7 @@ def check_loaded(estimator: Any) -> None:
     named(check_int, p["depth"], "depth", low=2, high=MAX_DEPTH)
     named(check_choice, p["method"], "method", choices=METHODS)
     named(check_int, p["patience"], "patience", low=1)
+    named(check_int, p["refine_rounds"], "refine_rounds", low=0)
     named(check_float, p["validation_fraction"], "validation_fraction", low=0.0, high=0.5)
     check_standardize(p["standardize"])
     for name in ("early_stopping", "add_indicator", "keep_empty_features"):

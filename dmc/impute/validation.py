@@ -69,6 +69,12 @@ class FoldInScore:
         self._fit = None
         self._held_out, self._scored = None, None
 
+    @property
+    def held_out(self):
+        """The entries held out in the last call (:class:`~dmc.core.observations.Observations`
+        in the training's units; their positions are those of the fitted matrix), or None."""
+        return self._held_out
+
     def __call__(self, model, fit, held_out) -> float:
         errors = self.errors(model, fit, held_out)
         best = int(np.argmin(errors))
@@ -83,17 +89,26 @@ class FoldInScore:
         with torch.no_grad():
             A, B = model._left_right()
             s, Vt = column_space(A.double().cpu().numpy(), B.double().cpu().numpy())
+        if s.size == 0 or s[0] == 0:
+            return self.design_errors(np.zeros((0, Vt.shape[1])), fit, held_out)
+        # components below 1e-4 s₁ weigh less than 1e-8 s₁² against the smallest ridge
+        # 1e-6 s₁²: left out, they would only cost time (early on, all 2r̂ are tiny)
+        keep = s > _NEGLIGIBLE * s[0]
+        return self.design_errors(s[keep, None] * Vt[keep] / s[0], fit, held_out)
+
+    def design_errors(self, components, fit, held_out) -> np.ndarray:
+        """The relative held-out error for each α of the grid, of the fold-in on
+        ``components`` (k x n, largest first: α is relative to the squared norm of
+        the unit, which ``components`` are given in)."""
         mask, target, (local, cols, values) = self._scored_rows(fit, held_out)
         weights = 1.0 if self.column_weights is None else self.column_weights[cols]
         norm = float(np.linalg.norm(values)) or 1.0
         self._norm = float(np.linalg.norm(values * weights))
-        if s.size == 0 or s[0] == 0:
+        sizes = np.linalg.norm(components, axis=1)
+        if sizes.size == 0 or sizes.max() == 0:
             self._weighted = np.full(len(self.alphas), float(np.linalg.norm(values * weights)))
             return np.full(len(self.alphas), float(np.linalg.norm(values)) / norm)
-        # components below 1e-4 s₁ weigh less than 1e-8 s₁² against the smallest ridge
-        # 1e-6 s₁²: left out, they would only cost time (early on, all 2r̂ are tiny)
-        keep = s > _NEGLIGIBLE * s[0]
-        C = (s[keep, None] * Vt[keep]).T / s[0]  # n x k, at unit scale: α relative to s₁²
+        C = components[sizes > _NEGLIGIBLE * sizes.max()].T  # n x k
         n_cols, k = C.shape
         outer = (C[:, :, None] * C[:, None, :]).reshape(n_cols, k * k)
         gram = (mask @ outer).reshape(-1, k, k)  # G_t for every scored row

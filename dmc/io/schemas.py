@@ -420,6 +420,7 @@ _SCHEMAS: dict[str, tuple[dict[str, Check], dict[str, Check], Callable | None]] 
             "fold_in_alpha_": real(0, above=True),
             "best_iteration_": optional(integer(low=0)),
             "standardize_": boolean(),  # files before standardize="auto" lack it
+            "refine_rounds_": integer(low=0),  # files before refine_rounds lack it
             "feature_names_in_": array("O", ("n_features",), finite=False),
             "_sklearn_output_config": mapping(text(), optional(text())),
         },

@@ -71,7 +71,13 @@ def test_auto_rank_grows_with_the_matrix_and_beats_rank_ten_on_a_slow_decay():
     assert auto.rank == "auto" and auto.rank_ == 50
     ten = DeepMatrixCompletion(rank=10, random_state=0).fit(X_missing)
     err = lambda est: _error(est.transform(X_missing), truth, hidden)  # noqa: E731
-    assert err(auto) < 0.9 * err(ten), (err(auto), err(ten))
+    assert err(auto) < err(ten), (err(auto), err(ten))
+    # the networks' own components (the refinement narrows the gap: 0.242 against 0.253)
+    raw = [
+        DeepMatrixCompletion(rank=rank, refine_rounds=0, random_state=0).fit(X_missing)
+        for rank in ("auto", 10)
+    ]
+    assert err(raw[0]) < 0.9 * err(raw[1]), (err(raw[0]), err(raw[1]))
 
 
 def test_standardize_auto_keeps_the_better_scaling_on_the_held_out_entries():
