@@ -14,7 +14,6 @@ from ..core.observations import DUPLICATES
 __all__ = [
     "COLD_START",
     "RATINGS_DEFAULTS",
-    "FINAL_SWEEPS",
     "SHRINKAGE_GRID",
     "resolve_options",
     "resolve_rating_range",
@@ -49,12 +48,6 @@ RATINGS_DEFAULTS = _RatingsDefaults()
 
 #: multipliers α of the empirical-Bayes ridge tried when ``shrinkage="auto"``
 SHRINKAGE_GRID = (0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
-
-#: (item, user) pairs of ridge sweeps after the first user sweep, in the final
-#: shrinkage on all ratings (choosing α uses one: the same α was chosen with
-#: one or six on MovieLens-100k, and six cut the 5-fold RMSE from 0.9110 to
-#: 0.9094; bench/README)
-FINAL_SWEEPS = 6
 
 #: policies for a user or item not seen in ``fit`` (the ``cold_start`` parameter)
 COLD_START = ("bias", "mean", "raise")
@@ -95,6 +88,7 @@ def resolve_options(model: Any) -> dict[str, Any]:
     opts["validation_fraction"] = check_float(
         model.validation_fraction, "validation_fraction", low=0.0, high=0.5, low_open=True
     )
+    opts["shrinkage_sweeps"] = check_int(model.shrinkage_sweeps, "shrinkage_sweeps", low=1)
     opts["user_bias_reg"] = check_float(model.user_bias_reg, "user_bias_reg", low=0.0)
     opts["item_bias_reg"] = check_float(model.item_bias_reg, "item_bias_reg", low=0.0)
     opts["duplicates"] = check_choice(model.duplicates, "duplicates", DUPLICATES)

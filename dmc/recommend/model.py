@@ -45,7 +45,7 @@ from ..core.distributed import (
 )
 from ..io import persistence, storable
 from .biases import fit_biases
-from .config import FINAL_SWEEPS, resolve_options, resolve_rating_range
+from .config import resolve_options, resolve_rating_range
 from .deepfit import deep_fit, prior_from_deep_fit
 from .duplicates import dedupe, merge_duplicate_ratings
 from .foldin import FoldInMixin
@@ -107,9 +107,8 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
        Its factors (for "original" the ``2 r̂`` leading singular directions of
        ``W``) give the latent space and, through their spread, the prior of step 3.
     3. **Shrinkage.** Each user's ``(b_u, a_u)``, then each item's, then each
-       user's again (six item-user rounds in the final solve,
-       :data:`~dmc.recommend.config.FINAL_SWEEPS`), is re-solved by ridge
-       regression against the other side,
+       user's again (``shrinkage_sweeps`` item-user rounds in the final solve),
+       is re-solved by ridge regression against the other side,
        with the empirical-Bayes prior that the deep fit implies (second moment
        of its factors, variance of its residuals) scaled by ``shrinkage``. The
        fewer ratings a user or item has, the more the prior pulls its bias and
@@ -146,6 +145,12 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
         Multiplier α ≥ 0 of the ridge prior of step 3 (0: plain least squares).
     validation_fraction : float, default 0.1
         Share of the ratings held out, when ``shrinkage="auto"``, to choose α.
+    shrinkage_sweeps : int, default 6
+        Item-then-user rounds of ridge solves after the first user solve, in
+        the final shrinkage on all ratings (α is chosen with one). Each round
+        lowers the same penalised objective. On MovieLens-100k (5-fold CV) 6
+        gives RMSE 0.9094 and 1 gives 0.9146, but 1 ranks the top 10 of all
+        unrated items better (NDCG@10 0.135 against 0.124): docs/ratings.md.
     user_bias_reg, item_bias_reg : float, default 15 and 10
         Ridge penalties of the biases (in rating units squared per rating).
     duplicates : {"raise", "mean", "first", "last"}, default "raise"
@@ -239,6 +244,7 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
         n_iter_no_change: int | None = 20,
         shrinkage: str | float = "auto",
         validation_fraction: float = 0.1,
+        shrinkage_sweeps: int = 6,
         user_bias_reg: float = 15.0,
         item_bias_reg: float = 10.0,
         duplicates: str = "raise",
@@ -261,6 +267,7 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.shrinkage = shrinkage
         self.validation_fraction = validation_fraction
+        self.shrinkage_sweeps = shrinkage_sweeps
         self.user_bias_reg = user_bias_reg
         self.item_bias_reg = item_bias_reg
         self.duplicates = duplicates
@@ -383,7 +390,8 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
             alpha = 1.0 if opts["shrinkage"] == "auto" else opts["shrinkage"]
 
         mu = comm.sum(float(r.sum())) / n_total
-        state = shrink(u, i, r, mu, bi, A, B, prior, alpha, opts, comm, sweeps=FINAL_SWEEPS)
+        sweeps = opts["shrinkage_sweeps"]
+        state = shrink(u, i, r, mu, bi, A, B, prior, alpha, opts, comm, sweeps=sweeps)
         self.global_mean_ = mu
         self.user_bias_, self.item_bias_ = state.user_bias, state.item_bias
         self.user_factors_, self.item_factors_ = state.A, state.B

@@ -26,6 +26,7 @@ PARAMS = dict(
     n_iter_no_change=None,
     shrinkage=0.25,
     validation_fraction=0.2,
+    shrinkage_sweeps=2,
     user_bias_reg=3.0,
     item_bias_reg=4.0,
     duplicates="mean",

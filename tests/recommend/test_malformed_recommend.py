@@ -146,6 +146,8 @@ BAD_RATINGS_PARAMS = [
     case({"shrinkage": "big"}, ValueError, "'shrinkage'", "Got 'big'", "shrinkage-str"),
     case({"shrinkage": -1.0}, ValueError, "'shrinkage'", "Got -1.0", "shrinkage-negative"),
     case({"validation_fraction": 0.9}, ValueError, "'validation_fraction'", "Got 0.9", "val-frac"),
+    case({"shrinkage_sweeps": 0}, ValueError, "'shrinkage_sweeps'", "Got 0", "sweeps-0"),
+    case({"shrinkage_sweeps": 2.5}, TypeError, "'shrinkage_sweeps'", "Got 2.5", "sweeps-float"),
     case({"user_bias_reg": -1.0}, ValueError, "'user_bias_reg'", "Got -1.0", "user-bias-reg"),
     case({"duplicates": "sum"}, ValueError, "'duplicates'", "Got 'sum'", "duplicates-sum"),
     case({"cold_start": "zero"}, ValueError, "'cold_start'", "Got 'zero'", "cold-start"),

@@ -605,3 +605,14 @@ def test_cli_main_has_recommend_once_wired(ratings_file, capsys):
     except SystemExit:
         pytest.skip("dmc/cli.py does not register 'recommend' yet")
     assert code == 0 and "fitted compressed" in capsys.readouterr().out
+
+
+def test_more_shrinkage_sweeps_lower_the_objective_and_keep_the_validation_choice(data):
+    # every item-user round is an exact minimisation of one penalised objective,
+    # so the final fit's training error falls with the rounds; alpha is chosen with one
+    u, i, r = data
+    fits = [RatingsModel(rank=2, shrinkage_sweeps=k, random_state=0).fit(u, i, r) for k in (1, 6)]
+    assert fits[0].shrinkage_ == fits[1].shrinkage_
+    assert fits[0].validation_rmse_ == fits[1].validation_rmse_
+    train = [np.mean((m.predict(u, i) - r) ** 2) for m in fits]
+    assert train[1] < train[0]
