@@ -168,7 +168,7 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
     random_state : int, numpy Generator or None
         Seeds the validation split and the deep fit.
     verbose : bool, default False
-        Progress bar of the deep fit.
+        Progress bars of the deep fit and of the choice of the shrinkage.
     distributed : bool or torch.distributed ProcessGroup, default False
         Data-parallel fit on every process (rank) of an initialised process
         group (True: the default group), each ``fit`` call given that rank's
@@ -384,14 +384,26 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
         if auto:
             val = (u[n_fit:], i[n_fit:], r[n_fit:])
             alpha, self.validation_rmse_ = choose_shrinkage(
-                (u_fit, i_fit, r_fit), val, mu, bi, A, B, prior, opts, self.rating_range_, comm
+                (u_fit, i_fit, r_fit),
+                val,
+                mu,
+                bi,
+                A,
+                B,
+                prior,
+                opts,
+                self.rating_range_,
+                comm,
+                verbose=self.verbose and comm.is_root,
             )
         else:
             alpha = 1.0 if opts["shrinkage"] == "auto" else opts["shrinkage"]
 
         mu = comm.sum(float(r.sum())) / n_total
-        sweeps = opts["shrinkage_sweeps"]
-        state = shrink(u, i, r, mu, bi, A, B, prior, alpha, opts, comm, sweeps=sweeps)
+        sweeps, verbose = opts["shrinkage_sweeps"], self.verbose and comm.is_root
+        state = shrink(
+            u, i, r, mu, bi, A, B, prior, alpha, opts, comm, sweeps=sweeps, verbose=verbose
+        )
         self.global_mean_ = mu
         self.user_bias_, self.item_bias_ = state.user_bias, state.item_bias
         self.user_factors_, self.item_factors_ = state.A, state.B

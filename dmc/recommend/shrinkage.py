@@ -75,6 +75,7 @@ def choose_shrinkage(
     opts: dict[str, Any],
     rating_range: tuple[float, float],
     comm: Communicator = SINGLE,
+    verbose: bool = False,
 ) -> tuple[float, dict[float, float]]:
     """The α of :data:`SHRINKAGE_GRID` whose shrinkage predicts ``val`` best.
 
@@ -83,11 +84,15 @@ def choose_shrinkage(
     ``rating_range`` are scored. Returns α and the validation RMSE of each α
     tried (the smallest α on ties). ``comm`` sums over the ranks of a
     data-parallel fit, each with its own ``fit`` and ``val`` ratings.
+    ``verbose``: a progress bar over the α tried (minutes at 25M ratings).
     """
+    from tqdm.auto import tqdm
+
     u_val, i_val, y_val = val
     n_val = comm.sum(float(y_val.size))
     scores = {}
-    for alpha in SHRINKAGE_GRID:
+    grid = tqdm(SHRINKAGE_GRID, desc="dmc shrinkage", unit="α", leave=False, disable=not verbose)
+    for alpha in grid:
         state = shrink(*fit, mu, bi, A, B, prior, alpha, opts, comm)
         pred = state.predict(u_val, i_val, mu)
         pred = np.clip(pred, *rating_range)
@@ -114,6 +119,7 @@ def shrink(
     opts: dict[str, Any],
     comm: Communicator = SINGLE,
     sweeps: int = 1,
+    verbose: bool = False,
 ) -> ShrinkageFit:
     """Users, then ``sweeps`` times items and users: ridge re-solves of (bias, latent vector).
 
@@ -121,15 +127,27 @@ def shrink(
     ``comm`` sums the normal equations over the ranks of a data-parallel fit.
     Each sweep lowers the same penalised least-squares objective (alternating
     exact minimisation), so more sweeps move the vectors further from the deep
-    fit's towards that objective's minimum.
+    fit's towards that objective's minimum. ``verbose``: a progress bar over the
+    ``2 sweeps + 1`` ridge solves.
     """
+    from tqdm.auto import tqdm
+
     m, n = A.shape[0], B.shape[0]
     ridge = prior.noise * alpha
     user_reg, item_reg = opts["user_bias_reg"], opts["item_bias_reg"]
-    bu, A = ridge_rows(u, i, r - mu - bi[i], m, B, prior.user_cov, ridge, user_reg, comm)
-    for _ in range(sweeps):
-        bi, B = ridge_rows(i, u, r - mu - bu[u], n, A, prior.item_cov, ridge, item_reg, comm)
+    with tqdm(
+        total=2 * sweeps + 1,
+        desc="dmc final shrinkage",
+        unit="solve",
+        leave=False,
+        disable=not verbose,
+    ) as bar:
         bu, A = ridge_rows(u, i, r - mu - bi[i], m, B, prior.user_cov, ridge, user_reg, comm)
+        bar.update()
+        for _ in range(sweeps):
+            bi, B = ridge_rows(i, u, r - mu - bu[u], n, A, prior.item_cov, ridge, item_reg, comm)
+            bu, A = ridge_rows(u, i, r - mu - bi[i], m, B, prior.user_cov, ridge, user_reg, comm)
+            bar.update(2)
     return ShrinkageFit(bu, bi, A, B)
 
 
