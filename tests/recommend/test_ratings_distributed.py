@@ -92,7 +92,7 @@ def test_equal_to_the_single_process_fit(two_ranks, single):
     # Equal up to rounding grown along the deep fit: its sums are ordered
     # differently on two ranks, and on these noisy data its step sizes (ratios of
     # gradient differences) amplify that from ~1e-15 to ~1e-5 over 100 iterations
-    # (measured: predictions 9e-6 relative, RMSE 1.6e-6; bench/README).
+    # (measured: predictions 4.6e-6 relative, RMSE 2.6e-6; bench/README).
     out, (r0, _) = two_ranks
     probe = np.load(out / "probe.npz")
     expected = single.predict(probe["user"], probe["item"])
