@@ -1,15 +1,12 @@
 """Data-parallel training (issue 16): two gloo processes against a single-process fit."""
 
-import os
-import socket
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from ranks import run_ranks
 
 import dmc
 from dmc.core import distributed as dd
@@ -18,36 +15,11 @@ from dmc.core.complete import complete
 WORKER = Path(__file__).with_name("distributed_worker.py")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory):
     """Run the worker on two gloo ranks once; the ranks' results by name."""
     out = tmp_path_factory.mktemp("distributed")
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    port = free_port()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(WORKER), str(rank), "2", str(port), str(out)],
-            env=env,
-            cwd=out,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        for rank in range(2)
-    ]
-    logs = []
-    try:
-        for p in procs:
-            logs.append(p.communicate(timeout=120)[0].decode(errors="replace"))
-    finally:
-        for p in procs:
-            p.kill()
-    assert all(p.returncode == 0 for p in procs), "\n".join(logs)
+    run_ranks(WORKER, out, 2, timeout=120)
     ranks = [dict(np.load(out / f"rank{r}.npz")) for r in range(2)]
     return out, ranks
 

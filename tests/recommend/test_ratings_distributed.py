@@ -1,25 +1,16 @@
 """RatingsModel(distributed=True) (issue 16): two gloo ranks, each with a slice of the file."""
 
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from ranks import run_ranks
 
 import dmc
 from dmc.data.readers import read_ratings
 from dmc.recommend.model import RatingsModel
 
 WORKER = Path(__file__).with_name("ratings_worker.py")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def movielens_100k_shaped(seed=0, n_users=943, n_items=1682, n_ratings=100_000):
@@ -47,26 +38,7 @@ def two_ranks(tmp_path_factory):
     (out / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "\n".join(lines) + "\n")
     rng = np.random.default_rng(1)
     np.savez(out / "probe.npz", user=rng.choice(u, 2000), item=rng.choice(i, 2000))
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    port = free_port()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(WORKER), str(rank), "2", str(port), str(out)],
-            env=env,
-            cwd=out,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        for rank in range(2)
-    ]
-    logs = []
-    try:
-        for p in procs:
-            logs.append(p.communicate(timeout=180)[0].decode(errors="replace"))
-    finally:
-        for p in procs:
-            p.kill()
-    assert all(p.returncode == 0 for p in procs), "\n".join(logs)
+    run_ranks(WORKER, out, 2)
     return out, [dict(np.load(out / f"rank{k}.npz")) for k in range(2)]
 
 
