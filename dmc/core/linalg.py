@@ -272,22 +272,18 @@ def _by_sparse(X, D, rows, cols, target, n_rows, comm=None):
     # the table of every column's outer product, in blocks of rows (bounded memory)
     outer = (X[:, :, None] * X[:, None, :]).reshape(n, K * K)
     batch = max(1, _BATCH_ENTRIES // (K * K))
+    summed = None  # one process: each block's sums of outer products as it is solved
     if comm is not None:  # every process's sums first, then the same solves everywhere
-        G_all = np.zeros((n_rows, K * K))
+        summed = np.zeros((n_rows, K * K))
         for start in range(0, active.size, batch):
             block = active[start : start + batch]
-            G_all[block] = _pattern(Y[block]) @ outer
-        G_all, h = comm.sum_array(G_all), comm.sum_array(h)
+            summed[block] = _pattern(Y[block]) @ outer
+        summed, h = comm.sum_array(summed), comm.sum_array(h)
         active = np.flatnonzero(comm.sum_array(np.diff(Y.indptr).astype(np.float64)))
-        for start in range(0, active.size, batch):
-            block = active[start : start + batch]
-            G = G_all[block].reshape(-1, K, K)
-            G[:, np.arange(K), np.arange(K)] += D
-            Z[block] = np.linalg.solve(G, h[block, :, None])[:, :, 0]
-        return Z
     for start in range(0, active.size, batch):
         block = active[start : start + batch]
-        G = (_pattern(Y[block]) @ outer).reshape(-1, K, K)
+        G = summed[block] if summed is not None else _pattern(Y[block]) @ outer
+        G = G.reshape(-1, K, K)
         G[:, np.arange(K), np.arange(K)] += D
         Z[block] = np.linalg.solve(G, h[block, :, None])[:, :, 0]
     return Z
