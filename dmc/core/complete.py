@@ -175,6 +175,7 @@ def complete(
     init: str = "random",
     step_size: float | str = "auto",
     max_change: float | None = 3.0,
+    step_bits: int | None = None,
     optimizer: Callable[..., torch.optim.Optimizer] | None = None,
     escape_plateaus: bool | None = None,
     weight_decay: float = 0.0,
@@ -235,6 +236,13 @@ def complete(
     max_change : float or None, default 3.0
         Under ``step_size="auto"``, the largest relative change of any parameter
         tensor in one step; None removes the bound.
+    step_bits : int or None, default None
+        Under ``step_size="auto"``, keep only the leading ``step_bits`` bits of
+        each trial step (it shrinks by less than ``2**-step_bits``); None keeps
+        all. On noisy data the Barzilai–Borwein step amplifies rounding, so two
+        fits whose sums run in different orders (a distributed fit and a single
+        process, or different thread counts) drift apart; with ``step_bits=8``
+        they agree to rounding. :class:`dmc.RatingsModel` uses 8.
     optimizer : callable or None, default None
         None: dmc's :class:`~dmc.core.optim.GradientDescent` with ``step_size`` and
         ``max_change``. For experiments, a callable that takes the model's
@@ -378,6 +386,7 @@ def complete(
         if max_change is None
         else check_float(max_change, "max_change", low=0.0, low_open=True)
     )
+    step_bits = None if step_bits is None else check_int(step_bits, "step_bits", low=1, high=52)
     weight_decay = check_float(weight_decay, "weight_decay", low=0.0)
     if escape_plateaus is None:
         escape_plateaus = step_size == "auto" and weight_decay == 0
@@ -438,6 +447,7 @@ def complete(
             init=init,
             step_size=step_size,
             max_change=max_change,
+            step_bits=step_bits,
             weight_decay=weight_decay,
             optimizer=None if optimizer is None else repr(optimizer),
             escape_plateaus=escape_plateaus,
@@ -480,6 +490,7 @@ def complete(
         patience=patience if early_stopping else None,
         step_size=step_size,
         max_change=max_change,
+        step_bits=step_bits,
         weight_decay=weight_decay,
         max_iter=max_iter,
         tol=tol,
@@ -543,7 +554,8 @@ def default_init_scale(depth: int, method: str = "compressed") -> float:
 
 #: the arguments of complete that must be equal on every rank of a distributed fit
 _SAME_ON_EVERY_RANK = (
-    "rank depth method init_scale gamma width init step_size max_change escape_plateaus "
+    "rank depth method init_scale gamma width init step_size max_change step_bits "
+    "escape_plateaus "
     "weight_decay max_iter tol n_iter_no_change dtype random_state checkpoint_every"
 ).split()
 

@@ -62,6 +62,15 @@ class GradientDescent(torch.optim.Optimizer):
     data_norm : float, default 1.0
         ``‖P_Ω(Φ)‖``, the scale of the loss's rounding noise: a predicted decrease
         below that noise cannot be seen, and such steps are accepted.
+    step_bits : int or None, default None
+        Under the search, keep only the leading ``step_bits`` bits of each trial
+        step (rounded down: the step shrinks by less than ``2**-step_bits``).
+        None keeps every bit. The Barzilai–Borwein step is a ratio of gradient
+        differences; on a nearly flat loss it turns rounding-level differences
+        (sums in another order: another thread count, or the ``all_reduce`` of a
+        distributed fit) into different steps, and two fits of the same data
+        then drift apart by ~1.5× an iteration. With a few bits they take the
+        same steps and agree to rounding (bench/README.md, "Many processes").
 
     Notes
     -----
@@ -92,12 +101,20 @@ class GradientDescent(torch.optim.Optimizer):
         grow: float = 2.0,
         max_change: float | None = 3.0,
         data_norm: float = 1.0,
+        step_bits: int | None = None,
     ):
         if not lr > 0:
             raise ValueError(f"The 'lr' parameter must be a positive float. Got {lr!r} instead.")
         if rule not in ("bb", "armijo"):
             raise ValueError(
                 f"The 'rule' parameter must be 'bb' or 'armijo'. Got {rule!r} instead."
+            )
+        if step_bits is not None and not (
+            isinstance(step_bits, int) and not isinstance(step_bits, bool) and 1 <= step_bits <= 52
+        ):
+            raise ValueError(
+                "The 'step_bits' parameter must be an int from 1 to 52 or None. "
+                f"Got {step_bits!r} instead."
             )
         defaults = dict(
             lr=lr,
@@ -107,6 +124,7 @@ class GradientDescent(torch.optim.Optimizer):
             grow=grow,
             max_change=max_change,
             data_norm=data_norm,
+            step_bits=step_bits,
         )
         super().__init__(params, defaults)
         self._params = [p for group in self.param_groups for p in group["params"]]
@@ -168,6 +186,8 @@ class GradientDescent(torch.optim.Optimizer):
         else:
             if hp["max_change"] is not None:
                 eta = min(eta, _largest_step(params, grads, multipliers, hp["max_change"]))
+            if hp["step_bits"] is not None:
+                eta = _leading_bits(eta, hp["step_bits"])
             # rounding noise of the loss (float32 near a small initialisation)
             unit = torch.finfo(params[0].dtype).eps
             noise = 4 * unit * hp["data_norm"] * math.sqrt(2 * loss_value)
@@ -223,6 +243,14 @@ def _barzilai_borwein(multipliers, g_prev, eta_prev, grads, eta):
     if sy <= 0:
         return eta
     return eta_prev * _inner(multipliers, g_prev, g_prev) / sy
+
+
+def _leading_bits(x: float, bits: int) -> float:
+    """``x > 0`` with its mantissa cut to its leading ``bits`` bits (halving keeps them)."""
+    if not (math.isfinite(x) and x > 0):
+        return x
+    mantissa, exponent = math.frexp(x)
+    return math.ldexp(math.floor(mantissa * 2.0**bits) / 2.0**bits, exponent)
 
 
 def _step_to(params, saved, directions, multipliers, eta, closure):

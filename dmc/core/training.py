@@ -64,6 +64,7 @@ def default_optimizer(
     step_rule: str = "bb",
     grow: float = 2.0,
     max_change: float | None = 3.0,
+    step_bits: int | None = None,
     comm: Communicator = SINGLE,
 ) -> GradientDescent:
     """dmc's optimizer for ``model``: its parameter groups with their step multipliers.
@@ -82,6 +83,7 @@ def default_optimizer(
         grow=grow,
         max_change=max_change,
         data_norm=norm,
+        step_bits=step_bits,
     )
 
 
@@ -94,6 +96,7 @@ def train(
     grow: float = 2.0,
     step_rule: str = "bb",
     max_change: float | None = 3.0,
+    step_bits: int | None = None,
     weight_decay: float = 0.0,
     max_iter: int = 1000,
     tol: float = 1e-8,
@@ -120,8 +123,8 @@ def train(
     pattern : SampledPattern
         Observed indices and values on the model's device and dtype.
     optimizer : torch.optim.Optimizer, callable or None
-        None: :func:`default_optimizer` with ``step_size``, ``step_rule``, ``grow``
-        and ``max_change``. A callable is called with the model's parameter groups
+        None: :func:`default_optimizer` with ``step_size``, ``step_rule``, ``grow``,
+        ``max_change`` and ``step_bits``. A callable is called with the model's parameter groups
         (a list of dicts with ``params``, ``name`` and ``step_multiplier``) and
         returns an optimizer, e.g. ``functools.partial(torch.optim.Adam, lr=1e-2)``;
         an optimizer instance is used as it is. Other optimizers ignore the step
@@ -139,6 +142,9 @@ def train(
     max_change : float or None
         Under the step search, no parameter tensor moves by more than this
         fraction of its norm in one step (None: no bound).
+    step_bits : int or None
+        Under the step search, the leading bits kept of each trial step (None:
+        all); see :class:`~dmc.core.optim.GradientDescent`.
     weight_decay : float
         λ of an added ``(λ/2) Σ ‖θ‖²`` over the parameter groups that allow it
         (all but the compressed network's outer factors); 0: none.
@@ -216,6 +222,7 @@ def train(
                 step_rule=step_rule,
                 grow=grow,
                 max_change=max_change,
+                step_bits=step_bits,
                 comm=comm,
             )
         elif not isinstance(optimizer, torch.optim.Optimizer):

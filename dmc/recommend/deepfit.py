@@ -25,6 +25,11 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["deep_fit", "latent_factors", "prior_from_deep_fit"]
 
+#: leading bits kept of the deep fit's trial steps: on ratings (a nearly flat
+#: loss) exact Barzilai–Borwein steps turn rounding into drift, so a distributed
+#: fit would not agree with one process (bench/README.md, "Many processes")
+STEP_BITS = 8
+
 
 def deep_fit(
     obs: tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]],
@@ -57,6 +62,7 @@ def deep_fit(
             init_scale=opts["init_scale"],
             gamma=opts["gamma"],
             weight_decay=opts["weight_decay"],
+            step_bits=STEP_BITS,
             max_iter=opts["max_iter"],
             tol=opts["tol"],
             n_iter_no_change=opts["n_iter_no_change"],
