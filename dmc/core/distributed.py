@@ -101,6 +101,13 @@ class Communicator:
         """The arrays of every rank, concatenated in rank order."""
         return array
 
+    def exchange(self, array: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Send consecutive chunks of ``array``, ``counts[k]`` elements to rank ``k``.
+
+        Returns the chunks every rank sent here, concatenated in rank order.
+        """
+        return array
+
 
 #: the communicator of a single process
 SINGLE = Communicator()
@@ -178,6 +185,20 @@ class ProcessGroupCommunicator(Communicator):
         parts = [torch.empty_like(local) for _ in range(self.world_size)]
         dist.all_gather(parts, local, group=self.group)
         return np.concatenate([p[:s].cpu().numpy() for p, s in zip(parts, sizes)])
+
+    def exchange(self, array, counts):
+        sending = [int(c) for c in counts]
+        receiving = [plan[self.rank] for plan in self.gather_objects(sending)]
+        source = torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+        out = torch.empty(sum(receiving), dtype=source.dtype, device=self.device)
+        dist.all_to_all_single(
+            out,
+            source,
+            output_split_sizes=receiving,
+            input_split_sizes=sending,
+            group=self.group,
+        )
+        return out.cpu().numpy()
 
 
 class _Total(torch.autograd.Function):

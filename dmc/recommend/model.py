@@ -54,7 +54,7 @@ from .inputs import as_id_vector, as_ratings, check_hashable_id, object_array, p
 from .neighbours import NeighboursMixin
 from .recommending import RecommendMixin
 from .seen import SeenItems
-from .sharded import global_index, global_pairs, validation_mask
+from .sharded import global_index, global_pairs, route_pairs, validation_mask
 from .shrinkage import ShrinkagePrior, choose_shrinkage, shrink, solve_user
 
 logger = logging.getLogger(__name__)
@@ -175,10 +175,11 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
         shard of the ratings: the ids, the mean, the biases, the sums of the
         deep fit and of the ridge systems, and the validation split (a seeded
         hash of each pair) are global, so every rank ends with the same model,
-        equal to a single-process fit on all the ratings up to rounding. A
-        (user, item) pair must sit on one rank (``duplicates`` merges repeats
-        within a rank). ``random_state`` must be an int or None. See
-        docs/distributed.md.
+        equal to a single-process fit on all the ratings up to rounding. Each
+        rating is sent to the rank a hash of its (user, item) pair names, so
+        ``duplicates`` meets a pair's repeats on one rank, in rank order (for
+        the slices of one file, the file's order). ``random_state`` must be an
+        int or None. See docs/distributed.md.
 
     Attributes
     ----------
@@ -319,8 +320,14 @@ class RatingsModel(RecommendMixin, NeighboursMixin, FoldInMixin, BaseEstimator):
 
         user_index, u = global_index(comm, users, "users")
         item_index, i = global_index(comm, items, "items")
-        u, i, r, n_dup = merge_duplicate_ratings(
-            u, i, ratings, user_index, item_index, opts["duplicates"]
+        # the repeats of a pair meet on one rank (a no-op in one process)
+        u, i, ratings = route_pairs(comm, u, i, ratings, len(item_index))
+        u, i, r, n_dup = on_every_rank(
+            comm,
+            lambda: merge_duplicate_ratings(
+                u, i, ratings, user_index, item_index, opts["duplicates"]
+            ),
+            "RatingsModel.fit",
         )
         m, n = len(user_index), len(item_index)
         if opts["rank"] > min(m, n):

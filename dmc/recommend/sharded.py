@@ -6,6 +6,9 @@ of the ratings; the fit needs a few things to be global (see
 
 * the ids (:func:`global_index`): the union of every rank's user and item ids,
   so that every rank numbers them alike;
+* where each rating is fitted (:func:`route_pairs`): on the rank a hash of its
+  (user, item) pair names, so that the repeats of a pair meet on one rank,
+  whichever ranks read them, and are merged there as one process would;
 * the validation split (:func:`validation_mask`): decided by a seeded hash of
   each (user, item) pair, so that a rating goes to the same part whichever rank
   holds it, and a single-process fit makes the same split;
@@ -24,7 +27,7 @@ import numpy as np
 from ..core.distributed import Communicator
 from .ids import IdIndex
 
-__all__ = ["global_index", "global_pairs", "validation_mask"]
+__all__ = ["global_index", "global_pairs", "route_pairs", "validation_mask"]
 
 _BLOCK = 1 << 22
 
@@ -60,17 +63,47 @@ def validation_mask(
     """
     out = np.empty(u.size, dtype=bool)
     threshold = np.uint64(min(int(fraction * 2.0**64), 2**64 - 1))
+    for s in range(0, u.size, _BLOCK):
+        out[s : s + _BLOCK] = _pair_hash(u[s : s + _BLOCK], i[s : s + _BLOCK], n_items, seed) < (
+            threshold
+        )
+    return out
+
+
+def route_pairs(
+    comm: Communicator, u: np.ndarray, i: np.ndarray, r: np.ndarray, n_items: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every rating sent to the rank that an (unseeded) hash of its pair names.
+
+    The ratings a rank receives come in rank order, each rank's in its own
+    order: for the slices of one file read with ``part=(rank, world)``, the
+    file's order, so that ``duplicates="first"`` or ``"last"`` and the sums of
+    ``"mean"`` see a pair's repeats as a single process reading the whole file
+    does. In a single process the arrays come back as they are.
+    """
+    if not comm.distributed:
+        return u, i, r
+    owner = np.empty(u.size, dtype=np.int64)
+    for s in range(0, u.size, _BLOCK):
+        h = _pair_hash(u[s : s + _BLOCK], i[s : s + _BLOCK], n_items, 0)
+        owner[s : s + _BLOCK] = (h % np.uint64(comm.world_size)).astype(np.int64)
+    order = np.argsort(owner, kind="stable")
+    counts = np.bincount(owner, minlength=comm.world_size)
+    del owner
+    return tuple(comm.exchange(a[order], counts) for a in (u, i, r))  # type: ignore[return-value]
+
+
+def _pair_hash(u: np.ndarray, i: np.ndarray, n_items: int, seed: int) -> np.ndarray:
+    """splitmix64 of ``u n + i`` salted by ``seed``, as uint64."""
     salt = np.uint64((int(seed) * 0x9E3779B97F4A7C15) % 2**64)
     with np.errstate(over="ignore"):
-        for s in range(0, u.size, _BLOCK):
-            z = u[s : s + _BLOCK].astype(np.uint64) * np.uint64(n_items)
-            z += i[s : s + _BLOCK].astype(np.uint64)
-            z += salt
-            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-            z ^= z >> np.uint64(31)
-            out[s : s + _BLOCK] = z < threshold
-    return out
+        z = u.astype(np.uint64) * np.uint64(n_items)
+        z += i.astype(np.uint64)
+        z += salt
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    return z
 
 
 def global_pairs(comm: Communicator, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

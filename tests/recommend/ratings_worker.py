@@ -22,12 +22,13 @@ def main(rank, world, port, out):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     data = read_ratings(out / "ratings.csv", as_frame=False, part=(rank, world))
-    model = RatingsModel(random_state=0, distributed=True).fit(data)
+    model = RatingsModel(random_state=0, duplicates="last", distributed=True).fit(data)
     probe = np.load(out / "probe.npz")
     top, _ = model.recommend(probe["user"][0], k=10)
     np.savez(
         out / f"rank{rank}.npz",
         n_local=np.array(data["rating"].size),
+        n_duplicates=np.array(model.n_duplicates_),
         predicted=model.predict(probe["user"], probe["item"]),
         user_factors=model.user_factors_,
         item_bias=model.item_bias_,
