@@ -555,8 +555,8 @@ def default_init_scale(depth: int, method: str = "compressed") -> float:
 #: the arguments of complete that must be equal on every rank of a distributed fit
 _SAME_ON_EVERY_RANK = (
     "rank depth method init_scale gamma width init step_size max_change step_bits "
-    "escape_plateaus "
-    "weight_decay max_iter tol n_iter_no_change dtype random_state checkpoint_every"
+    "escape_plateaus weight_decay max_iter tol n_iter_no_change dtype random_state "
+    "checkpoint_every"
 ).split()
 
 

@@ -31,6 +31,7 @@ import math
 
 import torch
 
+from .._validation import check_int
 from ..exceptions import DivergenceError
 
 __all__ = ["GradientDescent"]
@@ -109,13 +110,8 @@ class GradientDescent(torch.optim.Optimizer):
             raise ValueError(
                 f"The 'rule' parameter must be 'bb' or 'armijo'. Got {rule!r} instead."
             )
-        if step_bits is not None and not (
-            isinstance(step_bits, int) and not isinstance(step_bits, bool) and 1 <= step_bits <= 52
-        ):
-            raise ValueError(
-                "The 'step_bits' parameter must be an int from 1 to 52 or None. "
-                f"Got {step_bits!r} instead."
-            )
+        if step_bits is not None:
+            step_bits = check_int(step_bits, "step_bits", low=1, high=52)
         defaults = dict(
             lr=lr,
             step_multiplier=1.0,

@@ -64,9 +64,8 @@ def validation_mask(
     out = np.empty(u.size, dtype=bool)
     threshold = np.uint64(min(int(fraction * 2.0**64), 2**64 - 1))
     for s in range(0, u.size, _BLOCK):
-        out[s : s + _BLOCK] = _pair_hash(u[s : s + _BLOCK], i[s : s + _BLOCK], n_items, seed) < (
-            threshold
-        )
+        hashed = _pair_hash(u[s : s + _BLOCK], i[s : s + _BLOCK], n_items, seed)
+        out[s : s + _BLOCK] = hashed < threshold
     return out
 
 
@@ -90,7 +89,8 @@ def route_pairs(
     order = np.argsort(owner, kind="stable")
     counts = np.bincount(owner, minlength=comm.world_size)
     del owner
-    return tuple(comm.exchange(a[order], counts) for a in (u, i, r))  # type: ignore[return-value]
+    u, i, r = (comm.exchange(a[order], counts) for a in (u, i, r))
+    return u, i, r
 
 
 def _pair_hash(u: np.ndarray, i: np.ndarray, n_items: int, seed: int) -> np.ndarray:
