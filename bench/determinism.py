@@ -6,7 +6,8 @@ the completed matrices bitwise identical, and if not, how far apart are they.
 Within one thread count two runs with the same seed are always bitwise equal
 (tests/core/test_determinism.py).
 
-    python bench/determinism.py            # about a minute on 2 cores
+    python bench/determinism.py                 # about a minute on 2 cores
+    python bench/determinism.py --step-bits 8   # trial steps cut to 8 bits
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ CASES = {
 }
 
 
-def child(case: str, threads: int, out: str) -> None:
+def child(case: str, threads: int, out: str, step_bits: int | None) -> None:
     import torch
 
     import dmc
@@ -40,7 +41,9 @@ def child(case: str, threads: int, out: str) -> None:
     problem = dmc.make_problem(shape, rank, fraction=fraction, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dmc.ConvergenceWarning)
-        result = dmc.complete(problem.observations, rank=rank, method=method, random_state=0)
+        result = dmc.complete(
+            problem.observations, rank=rank, method=method, random_state=0, step_bits=step_bits
+        )
     np.save(out, result.to_dense())
     Path(out + ".json").write_text(
         json.dumps({"n_iter": result.n_iter, "loss": result.history["loss"][-1]})
@@ -50,10 +53,11 @@ def child(case: str, threads: int, out: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--step-bits", type=int, default=None, help="dmc.complete's step_bits")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], int(args.child[1]), args.child[2])
+        child(args.child[0], int(args.child[1]), args.child[2], args.step_bits)
         return
 
     import torch
@@ -61,7 +65,10 @@ def main() -> None:
     import dmc.reproduce.experiments
 
     print(dmc.reproduce.experiments.machine())
-    print(f"torch {torch.__version__}, float64, seed 0; reference: {args.threads[0]} thread(s)")
+    print(
+        f"torch {torch.__version__}, float64, seed 0, step_bits={args.step_bits}; "
+        f"reference: {args.threads[0]} thread(s)"
+    )
     print()
     print("| case | threads | iterations | bitwise equal | max abs. difference / max abs. entry |")
     print("|---|---|---|---|---|")
@@ -70,7 +77,10 @@ def main() -> None:
             results = {}
             for t in args.threads:
                 out = str(Path(folder) / f"{abs(hash(case))}-{t}.npy")
-                subprocess.run([sys.executable, __file__, "--child", case, str(t), out], check=True)
+                command = [sys.executable, __file__, "--child", case, str(t), out]
+                if args.step_bits is not None:
+                    command += ["--step-bits", str(args.step_bits)]
+                subprocess.run(command, check=True)
                 results[t] = (np.load(out), json.loads(Path(out + ".json").read_text()))
             W0, info0 = results[args.threads[0]]
             for t in args.threads:
