@@ -567,6 +567,7 @@ def _check_distributed(comm, obs, arguments, early_stopping, truth):
         what[f"the {name!r} parameter"] = repr(arguments[name])
     what["the 'optimizer' parameter"] = type(arguments["optimizer"]).__name__
     dd.check_same_on_every_rank(comm, what, "complete")
+    dd.check_entries_on_one_rank(comm, obs, "complete")
     for name, value in (("early_stopping", early_stopping), ("truth", truth)):
         if value is not None and value is not False:
             raise ValueError(

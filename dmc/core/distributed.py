@@ -12,7 +12,11 @@ through a :class:`Communicator`:
   over ranks (one ``all_reduce`` per parameter tensor: ``(m + n) 2r̂ + L (2r̂)²``
   numbers for the compressed network), so every rank takes the same step;
 * ``sum`` and ``max`` of numbers, and sparse operators summed over ranks for the
-  singular vectors of the initialisation and of the residual.
+  singular vectors of the initialisation and of the residual;
+* ``exchange``: chunks of an array sent rank to rank (an ``all_to_all``), once
+  per fit, to meet each entry's repeats on the rank that a hash of the entry
+  names (:func:`owner_ranks`): :func:`check_entries_on_one_rank` refuses an
+  entry held by two ranks, as one process refuses a repeated entry.
 
 :data:`SINGLE`, the communicator of a single process, does nothing: with it
 the code paths are those of a single-process fit, bit for bit. Sums over ranks
@@ -45,13 +49,19 @@ import torch.distributed as dist
 from .observations import Observations
 from .sampled import SampledPattern
 
+#: entries hashed at a time (bounds the temporaries)
+_BLOCK = 1 << 22
+
 __all__ = [
     "SINGLE",
     "Communicator",
     "GatheredPattern",
     "ProcessGroupCommunicator",
     "SummedObservations",
+    "check_entries_on_one_rank",
     "communicator",
+    "owner_ranks",
+    "pair_hash",
     "residual_share",
 ]
 
@@ -291,6 +301,58 @@ def on_every_rank(comm: Communicator, build, caller: str):
                 f"({failure}); every rank stops."
             )
     return result
+
+
+def pair_hash(rows: np.ndarray, cols: np.ndarray, n_cols: int, seed: int = 0) -> np.ndarray:
+    """splitmix64 of ``row n_cols + col`` salted by ``seed``, as uint64.
+
+    The same for an entry whichever rank holds it and wherever it sits.
+    """
+    salt = np.uint64((int(seed) * 0x9E3779B97F4A7C15) % 2**64)
+    with np.errstate(over="ignore"):
+        z = rows.astype(np.uint64) * np.uint64(n_cols)
+        z += cols.astype(np.uint64)
+        z += salt
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    return z
+
+
+def owner_ranks(rows: np.ndarray, cols: np.ndarray, n_cols: int, world_size: int) -> np.ndarray:
+    """The rank that an (unseeded) hash of each entry names: where its repeats meet."""
+    owner = np.empty(rows.size, dtype=np.int64)
+    for s in range(0, rows.size, _BLOCK):
+        hashed = pair_hash(rows[s : s + _BLOCK], cols[s : s + _BLOCK], n_cols)
+        owner[s : s + _BLOCK] = (hashed % np.uint64(world_size)).astype(np.int64)
+    return owner
+
+
+def check_entries_on_one_rank(comm: Communicator, obs: Observations, caller: str) -> None:
+    """Refuse, on every rank, an entry that more than one rank holds.
+
+    Each rank's entries are distinct (:class:`Observations`); the keys of all
+    of them go to the ranks :func:`owner_ranks` names (8 bytes an entry, once),
+    where a key seen twice was sent by two ranks.
+    """
+    n_cols = obs.shape[1]
+    owner = owner_ranks(obs.rows, obs.cols, n_cols, comm.world_size)
+    order = np.argsort(owner, kind="stable")
+    keys = obs.rows.astype(np.int64)[order] * n_cols + obs.cols[order]
+    mine = np.sort(comm.exchange(keys, np.bincount(owner, minlength=comm.world_size)))
+
+    def check():
+        repeated = mine[1:][mine[1:] == mine[:-1]]
+        if repeated.size:
+            row, col = divmod(int(repeated[0]), n_cols)
+            raise ValueError(
+                f"The 'X' parameter of the distributed call holds {repeated.size} "
+                f"entr{'y' if repeated.size == 1 else 'ies'} on more than one rank, e.g. "
+                f"(row {row}, column {col}). Give each observed entry to one rank (a "
+                "single process refuses a repeated entry alike)."
+            )
+
+    on_every_rank(comm, check, caller)
 
 
 def global_seen(comm: Communicator, obs: Observations) -> tuple[np.ndarray, np.ndarray]:

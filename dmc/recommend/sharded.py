@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.distributed import Communicator
+from ..core.distributed import Communicator, owner_ranks, pair_hash
 from .ids import IdIndex
 
 __all__ = ["global_index", "global_pairs", "route_pairs", "validation_mask"]
@@ -64,7 +64,7 @@ def validation_mask(
     out = np.empty(u.size, dtype=bool)
     threshold = np.uint64(min(int(fraction * 2.0**64), 2**64 - 1))
     for s in range(0, u.size, _BLOCK):
-        hashed = _pair_hash(u[s : s + _BLOCK], i[s : s + _BLOCK], n_items, seed)
+        hashed = pair_hash(u[s : s + _BLOCK], i[s : s + _BLOCK], n_items, seed)
         out[s : s + _BLOCK] = hashed < threshold
     return out
 
@@ -82,28 +82,12 @@ def route_pairs(
     """
     if not comm.distributed:
         return u, i, r
-    owner = np.empty(u.size, dtype=np.int64)
-    for s in range(0, u.size, _BLOCK):
-        h = _pair_hash(u[s : s + _BLOCK], i[s : s + _BLOCK], n_items, 0)
-        owner[s : s + _BLOCK] = (h % np.uint64(comm.world_size)).astype(np.int64)
+    owner = owner_ranks(u, i, n_items, comm.world_size)
     order = np.argsort(owner, kind="stable")
     counts = np.bincount(owner, minlength=comm.world_size)
     del owner
     u, i, r = (comm.exchange(a[order], counts) for a in (u, i, r))
     return u, i, r
-
-
-def _pair_hash(u: np.ndarray, i: np.ndarray, n_items: int, seed: int) -> np.ndarray:
-    """splitmix64 of ``u n + i`` salted by ``seed``, as uint64."""
-    salt = np.uint64((int(seed) * 0x9E3779B97F4A7C15) % 2**64)
-    with np.errstate(over="ignore"):
-        z = u.astype(np.uint64) * np.uint64(n_items)
-        z += i.astype(np.uint64)
-        z += salt
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z ^= z >> np.uint64(31)
-    return z
 
 
 def global_pairs(comm: Communicator, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -62,6 +62,15 @@ def main(rank, world, port, out):
         complete(shard(small, rank, world, bad), rank=2, distributed=True)
     except ValueError as exc:
         (out / f"error{rank}.txt").write_text(str(exc))
+    # an entry on both ranks: refused on every rank, as one process refuses a repeat
+    rows, cols, values, shape = shard(small, rank, world)
+    if rank == 0:  # entry 1 is rank 1's
+        rows, cols = np.append(rows, small.rows[1]), np.append(cols, small.cols[1])
+        values = np.append(values, small.values[1])
+    try:
+        complete((rows, cols, values, shape), rank=2, distributed=True)
+    except ValueError as exc:
+        (out / f"shared{rank}.txt").write_text(str(exc))
     np.savez(out / f"rank{rank}.npz", **results)
     dist.destroy_process_group()
 

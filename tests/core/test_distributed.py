@@ -81,6 +81,24 @@ def test_shards_of_different_shapes_fail_on_every_rank(two_ranks):
         assert "rank 0: (60, 50), rank 1: (61, 50)" in message
 
 
+def test_an_entry_on_two_ranks_fails_on_every_rank(two_ranks):
+    out, _ = two_ranks
+    messages = [(out / f"shared{rank}.txt").read_text() for rank in range(2)]
+    owner = [m for m in messages if m.startswith("The 'X' parameter")]
+    assert len(owner) == 1
+    assert "1 entry on more than one rank, e.g. (row " in owner[0]
+    other = [m for m in messages if m is not owner[0]][0]
+    assert "refused its arguments" in other and "every rank stops" in other
+
+
+def test_entries_meet_on_the_rank_their_hash_names():
+    rows, cols = np.repeat(np.arange(50), 40), np.tile(np.arange(40), 50)
+    owner = dd.owner_ranks(rows, cols, 40, 3)
+    assert set(np.unique(owner)) == {0, 1, 2}
+    assert np.array_equal(owner[::-1], dd.owner_ranks(rows[::-1], cols[::-1], 40, 3))
+    assert np.bincount(owner).min() > 500  # about a third each
+
+
 def test_distributed_without_a_process_group_names_the_parameter():
     assert not torch.distributed.is_initialized()
     X = dmc.make_problem((20, 15), 2, fraction=0.5, random_state=0).observations
