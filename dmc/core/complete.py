@@ -360,7 +360,7 @@ def complete(
     obs = dd.on_every_rank(comm, lambda: Observations.from_any(X), "complete")
     m, n = obs.shape
     if comm.distributed:
-        _check_distributed(comm, obs, locals(), early_stopping, truth)
+        dd.check_complete_arguments(comm, obs, locals())
         random_state = dd.agreed_seed(comm, random_state)
     method = check_choice(method, "method", METHODS)
     rank = check_int(rank, "rank", low=1, high=min(m, n))
@@ -550,34 +550,6 @@ def default_init_scale(depth: int, method: str = "compressed") -> float:
     (0.001, 0.00562, 0.001)
     """
     return get_method(method).default_init_scale(depth)
-
-
-#: the arguments of complete that must be equal on every rank of a distributed fit
-_SAME_ON_EVERY_RANK = (
-    "rank depth method init_scale gamma width init step_size max_change step_bits "
-    "escape_plateaus weight_decay max_iter tol n_iter_no_change dtype random_state "
-    "checkpoint_every"
-).split()
-
-
-def _check_distributed(comm, obs, arguments, early_stopping, truth):
-    """The shape and the options must agree across ranks; some options are single-process."""
-    what = {"the shape of 'X'": obs.shape}
-    for name in _SAME_ON_EVERY_RANK:
-        what[f"the {name!r} parameter"] = repr(arguments[name])
-    what["the 'optimizer' parameter"] = type(arguments["optimizer"]).__name__
-    dd.check_same_on_every_rank(comm, what, "complete")
-    dd.check_entries_on_one_rank(comm, obs, "complete")
-    for name, value in (("early_stopping", early_stopping), ("truth", truth)):
-        if value is not None and value is not False:
-            raise ValueError(
-                f"The {name!r} parameter of complete is not supported with distributed=True "
-                f"(it needs every observed entry on one process). Got {name}={value!r}."
-                if name == "early_stopping"
-                else "The 'truth' parameter of complete is not supported with "
-                "distributed=True (the unobserved set needs every observed entry on one "
-                "process). Compute the recovery error from the result instead."
-            )
 
 
 def _check_range(obs, dtype, comm=dd.SINGLE):

@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -58,6 +59,7 @@ __all__ = [
     "GatheredPattern",
     "ProcessGroupCommunicator",
     "SummedObservations",
+    "check_complete_arguments",
     "check_entries_on_one_rank",
     "communicator",
     "owner_ranks",
@@ -301,6 +303,39 @@ def on_every_rank(comm: Communicator, build, caller: str):
                 f"({failure}); every rank stops."
             )
     return result
+
+
+#: the arguments of complete that must be equal on every rank of a distributed fit
+_SAME_ON_EVERY_RANK = (
+    "rank depth method init_scale gamma width init step_size max_change step_bits "
+    "escape_plateaus weight_decay max_iter tol n_iter_no_change dtype random_state "
+    "checkpoint_every"
+).split()
+
+
+def check_complete_arguments(comm: Communicator, obs: Observations, arguments: dict) -> None:
+    """The arguments of a distributed :func:`dmc.complete`, on every rank.
+
+    The shape and the options must agree across ranks, no entry may sit on two
+    ranks, and the options that need every entry on one process are refused.
+    """
+    what: dict[str, Any] = {"the shape of 'X'": obs.shape}
+    for name in _SAME_ON_EVERY_RANK:
+        what[f"the {name!r} parameter"] = repr(arguments[name])
+    what["the 'optimizer' parameter"] = type(arguments["optimizer"]).__name__
+    check_same_on_every_rank(comm, what, "complete")
+    check_entries_on_one_rank(comm, obs, "complete")
+    for name in ("early_stopping", "truth"):
+        value = arguments[name]
+        if value is not None and value is not False:
+            raise ValueError(
+                f"The {name!r} parameter of complete is not supported with distributed=True "
+                f"(it needs every observed entry on one process). Got {name}={value!r}."
+                if name == "early_stopping"
+                else "The 'truth' parameter of complete is not supported with "
+                "distributed=True (the unobserved set needs every observed entry on one "
+                "process). Compute the recovery error from the result instead."
+            )
 
 
 def pair_hash(rows: np.ndarray, cols: np.ndarray, n_cols: int, seed: int = 0) -> np.ndarray:
