@@ -2,10 +2,12 @@
 
     python bench/training_rules.py [--cases ref,k10,rect,k100,depth,bias] [--seeds 3]
     python bench/training_rules.py --cases widedepth --device cuda   # on a GPU
+    python bench/training_rules.py --rules new,bits8   # today's default against step_bits=8
 
 "old" is ``escape_plateaus=False`` with a per-factor ``init_scale=1e-3`` (the
 training of the previous release, bit for bit); "new" is ``dmc.complete``'s
-defaults (the plateau move on, ``init_scale=None``). Every fit uses default
+defaults (the plateau move on, ``init_scale=None``); "bits8" is the defaults with
+``step_bits=8`` (each trial step cut to its 8 leading bits). Every fit uses default
 options otherwise (``max_iter=1000``, ``tol=1e-8``), float64, and the seeds
 0, 1, ... of both the problem and the fit. One line per fit: iterations, stop
 reason, seconds, recovery error (relative, on the unobserved entries), the
@@ -41,8 +43,7 @@ import torch
 import dmc
 from dmc.reproduce.experiments import machine
 
-OLD = dict(escape_plateaus=False, init_scale=1e-3)
-NEW = dict()
+RULES = dict(old=dict(escape_plateaus=False, init_scale=1e-3), new=dict(), bits8=dict(step_bits=8))
 
 
 DEVICE = "cpu"
@@ -69,7 +70,7 @@ def fit(label, problem, rank, rules, seed, **options):
         bias = s[r] / s[r - 1] if s.size > r else 0.0
         moves = int(sum(result.history.get("escape", [])))
         print(
-            f"{label:34s} {name:3s} seed {seed}  {result.n_iter:5d} it  "
+            f"{label:34s} {name:5s} seed {seed}  {result.n_iter:5d} it  "
             f"{result.stop_reason:9s} {seconds:7.2f} s  error {error:.2e}  "
             f"moves {moves}  σ{r + 1}/σ{r} {bias:.1e}",
             flush=True,
@@ -81,11 +82,12 @@ def main(argv=None):
     parser.add_argument("--cases", default="ref,k10,rect,k100,depth,bias")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    parser.add_argument("--rules", default="old,new", help=f"from {','.join(RULES)}")
     args = parser.parse_args(argv)
     global DEVICE
     DEVICE = args.device
     cases = args.cases.split(",")
-    both = [("old", OLD), ("new", NEW)]
+    both = [(name, RULES[name]) for name in args.rules.split(",")]
     print(machine())
     if DEVICE.startswith("cuda"):
         print(torch.cuda.get_device_name(DEVICE))
