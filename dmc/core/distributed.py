@@ -65,6 +65,7 @@ __all__ = [
     "owner_ranks",
     "pair_hash",
     "residual_share",
+    "send_to_owners",
 ]
 
 
@@ -363,6 +364,20 @@ def owner_ranks(rows: np.ndarray, cols: np.ndarray, n_cols: int, world_size: int
     return owner
 
 
+def send_to_owners(
+    comm: Communicator, rows: np.ndarray, cols: np.ndarray, n_cols: int, arrays
+) -> list[np.ndarray]:
+    """Each of ``arrays`` (one value per entry) sent to the ranks :func:`owner_ranks` names.
+
+    A rank receives its entries in rank order, each sender's in its own order.
+    """
+    owner = owner_ranks(rows, cols, n_cols, comm.world_size)
+    order = np.argsort(owner, kind="stable")
+    counts = np.bincount(owner, minlength=comm.world_size)
+    del owner
+    return [comm.exchange(a[order], counts) for a in arrays]
+
+
 def check_entries_on_one_rank(comm: Communicator, obs: Observations, caller: str) -> None:
     """Refuse, on every rank, an entry that more than one rank holds.
 
@@ -371,10 +386,9 @@ def check_entries_on_one_rank(comm: Communicator, obs: Observations, caller: str
     where a key seen twice was sent by two ranks.
     """
     n_cols = obs.shape[1]
-    owner = owner_ranks(obs.rows, obs.cols, n_cols, comm.world_size)
-    order = np.argsort(owner, kind="stable")
-    keys = obs.rows.astype(np.int64)[order] * n_cols + obs.cols[order]
-    mine = np.sort(comm.exchange(keys, np.bincount(owner, minlength=comm.world_size)))
+    keys = obs.rows.astype(np.int64) * n_cols + obs.cols
+    (mine,) = send_to_owners(comm, obs.rows, obs.cols, n_cols, [keys])
+    mine.sort()
 
     def check():
         repeated = mine[1:][mine[1:] == mine[:-1]]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.distributed import Communicator, owner_ranks, pair_hash
+from ..core.distributed import Communicator, pair_hash, send_to_owners
 from .ids import IdIndex
 
 __all__ = ["global_index", "global_pairs", "route_pairs", "validation_mask"]
@@ -82,11 +82,7 @@ def route_pairs(
     """
     if not comm.distributed:
         return u, i, r
-    owner = owner_ranks(u, i, n_items, comm.world_size)
-    order = np.argsort(owner, kind="stable")
-    counts = np.bincount(owner, minlength=comm.world_size)
-    del owner
-    u, i, r = (comm.exchange(a[order], counts) for a in (u, i, r))
+    u, i, r = send_to_owners(comm, u, i, n_items, [u, i, r])
     return u, i, r
 
 
